@@ -1,0 +1,108 @@
+/**
+ * The one configuration object. Every field is optional for callers; `resolveConfig` merges defaults once
+ * and everything downstream reads the resolved, fully populated shape.
+ */
+
+export type FieldName = 'title' | 'brand' | 'category' | 'attributes' | 'description';
+export const FIELD_NAMES: readonly FieldName[] = ['title', 'brand', 'category', 'attributes', 'description'];
+
+export interface FieldConfig {
+  /** Weight of a term occurrence in this field (BM25F). */
+  boost: number;
+  /** Length normalisation of this field, 0 (none) … 1 (full). */
+  b: number;
+}
+
+export interface SoukConfig {
+  /** Directory holding the SQLite store and index snapshots; `null` keeps everything in memory. */
+  dataDir?: string | null;
+  /** Per-field BM25F weights and length normalisation. */
+  fields?: Partial<Record<FieldName, Partial<FieldConfig>>>;
+  /** BM25 term-frequency saturation. */
+  k1?: number;
+  search?: Partial<SearchDefaults>;
+  snapshot?: Partial<SnapshotConfig>;
+  server?: Partial<ServerConfig>;
+}
+
+export interface SearchDefaults {
+  /** Page size when a request gives none. */
+  limit: number;
+  /** Largest page size a request may ask for. */
+  maxLimit: number;
+  /** Treat the last query word as a prefix unless the request says otherwise. */
+  prefix: boolean;
+  /** Typo tolerance unless the request says otherwise. */
+  typos: boolean;
+  /** Minimum word length (letters) for one typo. */
+  oneTypoMinLength: number;
+  /** Minimum word length (letters) for two typos. */
+  twoTyposMinLength: number;
+  /** Most vocabulary terms one prefix or fuzzy query word expands to (the most frequent are kept). */
+  maxExpansions: number;
+  /** Longest accepted query, in characters. */
+  maxQueryLength: number;
+}
+
+export interface SnapshotConfig {
+  /** Write an index snapshot on close and after this many changes since the last one. */
+  enabled: boolean;
+  everyChanges: number;
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Largest accepted request body in bytes. */
+  maxBodyBytes: number;
+  /** Key required for writes (`Authorization: Bearer <key>`); unset means writes are refused. */
+  adminKey: string | undefined;
+}
+
+export interface ResolvedConfig {
+  dataDir: string | null;
+  fields: Record<FieldName, FieldConfig>;
+  k1: number;
+  search: SearchDefaults;
+  snapshot: SnapshotConfig;
+  server: ServerConfig;
+}
+
+export const DEFAULT_CONFIG: ResolvedConfig = {
+  dataDir: null,
+  fields: {
+    title: { boost: 3, b: 0.75 },
+    brand: { boost: 2, b: 0.3 },
+    category: { boost: 1.5, b: 0.5 },
+    attributes: { boost: 1, b: 0.5 },
+    description: { boost: 0.5, b: 0.75 },
+  },
+  k1: 1.2,
+  search: {
+    limit: 10,
+    maxLimit: 1000,
+    prefix: true,
+    typos: true,
+    oneTypoMinLength: 4,
+    twoTyposMinLength: 8,
+    maxExpansions: 50,
+    maxQueryLength: 512,
+  },
+  snapshot: { enabled: true, everyChanges: 50_000 },
+  server: { host: '127.0.0.1', port: 7700, maxBodyBytes: 16 * 1024 * 1024, adminKey: undefined },
+};
+
+export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
+  const fields = { ...DEFAULT_CONFIG.fields };
+  for (const name of FIELD_NAMES) {
+    fields[name] = { ...DEFAULT_CONFIG.fields[name], ...config.fields?.[name] };
+  }
+  return {
+    dataDir: config.dataDir === undefined ? DEFAULT_CONFIG.dataDir : config.dataDir,
+    fields,
+    k1: config.k1 ?? DEFAULT_CONFIG.k1,
+    search: { ...DEFAULT_CONFIG.search, ...config.search },
+    snapshot: { ...DEFAULT_CONFIG.snapshot, ...config.snapshot },
+    server: { ...DEFAULT_CONFIG.server, ...config.server },
+  };
+}

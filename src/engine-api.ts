@@ -1,0 +1,41 @@
+import type {
+  EngineStats,
+  IngestProgress,
+  IngestReport,
+  Product,
+  ProductPatch,
+  SearchRequest,
+  SearchResponse,
+  WriteResult,
+} from './types.ts';
+
+export interface IngestOptions {
+  /** Any bad line fails the whole load and nothing is written. */
+  strict?: boolean;
+  /** Called every few thousand lines and at the end. */
+  onProgress?: (progress: IngestProgress) => void;
+  /** Products written per transaction. */
+  batchSize?: number;
+}
+
+/** The engine's public surface; `createEngine(config)` returns one. */
+export interface Engine {
+  /** Loads a JSONL or CSV catalogue file (format from the extension: .jsonl/.ndjson/.json, .csv). */
+  ingest(file: string, options?: IngestOptions): Promise<IngestReport>;
+  /** Validates and writes products (insert or replace); visible to the next search. */
+  upsert(products: Product | Product[]): Promise<WriteResult>;
+  /** Partial update of one product; PRODUCT_NOT_FOUND when it does not exist. */
+  patch(id: string, patch: ProductPatch): Promise<Product>;
+  /** Partial updates of several products in one transaction. */
+  patchMany(patches: Array<{ id: string; patch: ProductPatch }>): Promise<Product[]>;
+  /** Deletes products; returns how many existed. */
+  delete(ids: string | string[]): Promise<WriteResult>;
+  get(id: string): Promise<Product | undefined>;
+  search(request: SearchRequest): Promise<SearchResponse>;
+  stats(): Promise<EngineStats>;
+  /** Drops tombstoned documents from the index structures. */
+  vacuum(): Promise<void>;
+  /** Writes an index snapshot at the current change-log position. */
+  snapshot(): Promise<void>;
+  close(): Promise<void>;
+}

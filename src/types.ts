@@ -1,0 +1,137 @@
+/** Public data types shared by the core and its edges. */
+
+export type AttributeValue = string | number | boolean | Array<string | number>;
+
+/** A catalogue product, in the layout of the datasets README (see README "Data format"). */
+export interface Product {
+  id: string;
+  title: string;
+  description?: string;
+  brand?: string;
+  /** Category path from root to leaf, e.g. ["Men", "Tops", "Hoodies & Sweatshirts"]. */
+  category?: string[];
+  /** Further category paths the product also belongs to. */
+  categories?: string[][];
+  price?: number;
+  currency?: string;
+  /** Main image: a path relative to the catalogue file, or a URL. */
+  image?: string;
+  images?: string[];
+  attributes?: Record<string, AttributeValue>;
+  rating?: number;
+  reviews?: number;
+  /** Language of the product text: `en`, `zh` (Simplified), `zh-Hant` (Traditional), or another BCP-47 tag. */
+  lang?: string;
+}
+
+/** A partial update: any product field but `id`; `null` removes an optional field. */
+export type ProductPatch = { [K in Exclude<keyof Product, 'id'>]?: Product[K] | null };
+
+export type SortOrder = 'relevance' | 'price:asc' | 'price:desc' | 'rating:desc' | 'rating:asc';
+
+export interface SearchRequest {
+  /** Query text; empty or missing browses the (filtered) catalogue. */
+  q?: string;
+  /** Filter expression (see README "Filter syntax"), e.g. `brand = Nike AND price 10 TO 50`. */
+  filter?: string;
+  /** Fields to count facets for: `brand`, `category`, `price`, `rating`, or any attribute name. */
+  facets?: string[];
+  sort?: SortOrder;
+  offset?: number;
+  limit?: number;
+  /** Treat the last query word as a prefix (search as you type). Default true. */
+  prefix?: boolean;
+  /** Typo tolerance. Default true. */
+  typos?: boolean;
+  /** Wrap matched title terms in <mark>…</mark> in `hit.highlight`. Default true. */
+  highlight?: boolean;
+}
+
+export interface SearchHit {
+  id: string;
+  score: number;
+  title: string;
+  /** Title with matched terms wrapped in <mark></mark> (HTML-escaped). */
+  highlight?: string;
+  brand?: string;
+  category?: string[];
+  price?: number;
+  currency?: string;
+  image?: string;
+  images?: string[];
+  rating?: number;
+}
+
+export interface FacetValueCount {
+  value: string;
+  count: number;
+}
+
+export interface PriceBucket {
+  /** Inclusive lower bound. */
+  min: number;
+  /** Exclusive upper bound; missing on the open-ended last bucket. */
+  max?: number;
+  count: number;
+}
+
+export interface FacetResult {
+  /** Value counts, most frequent first (for `category`: every path prefix, joined with " > "). */
+  values?: FacetValueCount[];
+  /** For numeric facets (`price`, `rating`, numeric attributes): buckets and range. */
+  buckets?: PriceBucket[];
+  min?: number;
+  max?: number;
+}
+
+export interface SearchResponse {
+  hits: SearchHit[];
+  total: number;
+  offset: number;
+  limit: number;
+  facets?: Record<string, FacetResult>;
+  query: string;
+  tookMs: number;
+}
+
+export interface LineError {
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  field?: string;
+  id?: string;
+}
+
+export interface IngestReport {
+  loaded: number;
+  rejected: number;
+  /** Products whose stored content was identical and therefore not rewritten. */
+  unchanged: number;
+  errors: LineError[];
+  seq: number;
+}
+
+export interface IngestProgress {
+  linesRead: number;
+  loaded: number;
+  rejected: number;
+  bytesRead: number;
+  totalBytes?: number;
+}
+
+export interface WriteResult {
+  /** Change-log sequence number of the last change written. */
+  seq: number;
+  count: number;
+}
+
+export interface EngineStats {
+  products: number;
+  deletedPendingVacuum: number;
+  terms: number;
+  seq: number;
+  dataDir: string | null;
+  indexBytes: number;
+  fields: Record<string, number>;
+}
