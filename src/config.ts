@@ -3,6 +3,8 @@
  * and everything downstream reads the resolved, fully populated shape.
  */
 
+import type { TokenKind } from './text/token.ts';
+
 export type FieldName = 'title' | 'brand' | 'category' | 'attributes' | 'description';
 export const FIELD_NAMES: readonly FieldName[] = ['title', 'brand', 'category', 'attributes', 'description'];
 
@@ -42,6 +44,17 @@ export interface SearchDefaults {
   maxExpansions: number;
   /** Longest accepted query, in characters. */
   maxQueryLength: number;
+  /** Weight of a prefix completion relative to an exact match (scaled further by how much was typed). */
+  prefixWeight: number;
+  /** Weights of matches at edit distance 1 and 2 relative to an exact match. */
+  typoWeights: [number, number];
+  /** Leading characters a typo match must share with the query word (0 allows a typo anywhere; 1 is 10× faster). */
+  typoExactPrefix: number;
+  /**
+   * Weight of each kind of query term. Chinese text is matched three ways at once — jieba words,
+   * character bigrams and single characters — so a query still finds titles segmented differently.
+   */
+  termWeights: Record<TokenKind, number>;
 }
 
 export interface SnapshotConfig {
@@ -85,8 +98,12 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     typos: true,
     oneTypoMinLength: 4,
     twoTyposMinLength: 8,
-    maxExpansions: 50,
+    maxExpansions: 20,
     maxQueryLength: 512,
+    prefixWeight: 0.8,
+    typoWeights: [0.6, 0.4],
+    typoExactPrefix: 1,
+    termWeights: { word: 1, number: 1, 'cjk-word': 1, 'cjk-char': 0.3, 'cjk-bigram': 0.6 },
   },
   snapshot: { enabled: true, everyChanges: 50_000 },
   server: { host: '127.0.0.1', port: 7700, maxBodyBytes: 16 * 1024 * 1024, adminKey: undefined },
@@ -101,7 +118,11 @@ export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
     dataDir: config.dataDir === undefined ? DEFAULT_CONFIG.dataDir : config.dataDir,
     fields,
     k1: config.k1 ?? DEFAULT_CONFIG.k1,
-    search: { ...DEFAULT_CONFIG.search, ...config.search },
+    search: {
+      ...DEFAULT_CONFIG.search,
+      ...config.search,
+      termWeights: { ...DEFAULT_CONFIG.search.termWeights, ...config.search?.termWeights },
+    },
     snapshot: { ...DEFAULT_CONFIG.snapshot, ...config.snapshot },
     server: { ...DEFAULT_CONFIG.server, ...config.server },
   };

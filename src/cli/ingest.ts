@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { isSoukError } from '../errors.ts';
+import type { LineError } from '../types.ts';
+import { EXIT_DATA_ERROR, EXIT_OK } from './exit-codes.ts';
+import { dataConfig, withEngine } from './options.ts';
+import { formatLineErrors } from './output.ts';
+import { createProgressReporter } from './progress.ts';
+
+interface IngestFlags {
+  data: string;
+  strict?: boolean;
+  json?: boolean;
+}
+
+export function registerIngest(program: Command): void {
+  program
+    .command('ingest')
+    .description('load a JSONL or CSV catalogue into a data directory (unchanged products are skipped)')
+    .argument('<file>', 'catalogue file: .jsonl, .ndjson, .json or .csv')
+    .requiredOption('-d, --data <dir>', 'data directory holding the store')
+    .option('--strict', 'load nothing if any line is invalid')
+    .option('--json', 'print the ingest report as JSON')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 when every line loaded, 65 when some lines were rejected (the rest are loaded unless --strict).',
+    )
+    .action(async (file: string, flags: IngestFlags) => {
+      process.exitCode = await runIngest(file, flags);
+    });
+}
+
+async function runIngest(file: string, flags: IngestFlags): Promise<number> {
+  const progress = createProgressReporter('ingest');
+  const report = await withEngine(
+    dataConfig(flags.data),
+    async (engine) => {
+      try {
+        return await engine.ingest(file, {
+          strict: flags.strict === true,
+          onProgress: (p) => progress.update(p),
+        });
+      } catch (error) {
+        // A strict load that fails still owes the user the list of lines that made it fail.
+        if (isSoukError(error) && Array.isArray(error.details.errors)) {
+          progress.stop();
+          printRejections(error.details.errors as LineError[], file);
+        }
+        throw error;
+      } finally {
+        progress.stop();
+      }
+    },
+    { create: true },
+  );
+
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(report) + '\n');
+  } else {
+    printRejections(report.errors, file);
+    process.stdout.write(
+      `loaded ${report.loaded}, unchanged ${report.unchanged}, rejected ${report.rejected}\n`,
+    );
+  }
+  return report.rejected > 0 ? EXIT_DATA_ERROR : EXIT_OK;
+}
+
+function printRejections(errors: readonly LineError[], file: string): void {
+  for (const line of formatLineErrors(errors, file)) process.stderr.write(line + '\n');
+}

@@ -1,0 +1,45 @@
+import { Option, type Command } from 'commander';
+import { SORT_ORDERS } from '../server/search-params.ts';
+import type { SearchRequest, SortOrder } from '../types.ts';
+import { dataConfig, parseInteger, parseList, withEngine } from './options.ts';
+import { formatSearch } from './output.ts';
+
+interface SearchFlags {
+  data: string;
+  filter?: string;
+  facets?: string[];
+  sort?: SortOrder;
+  limit?: number;
+  offset?: number;
+  prefix: boolean;
+  typos: boolean;
+  json?: boolean;
+}
+
+export function registerSearch(program: Command): void {
+  program
+    .command('search')
+    .description('search a data directory and print the results')
+    .argument('[query]', 'query text; empty lists the (filtered) catalogue', '')
+    .requiredOption('-d, --data <dir>', 'data directory holding the store')
+    .option('-f, --filter <expr>', 'filter expression, e.g. "brand = Nike AND price 10 TO 50"')
+    .option('--facets <fields>', 'comma-separated fields to count, e.g. brand,color,price', parseList)
+    .addOption(new Option('--sort <order>', 'result order').choices(SORT_ORDERS))
+    .option('-n, --limit <n>', 'number of results', parseInteger(1))
+    .option('--offset <n>', 'results to skip', parseInteger(0))
+    .option('--no-prefix', 'do not treat the last word as a prefix')
+    .option('--no-typos', 'disable typo tolerance')
+    .option('--json', 'print the search response as JSON')
+    .action(async (query: string, flags: SearchFlags) => {
+      const request: SearchRequest = { q: query, prefix: flags.prefix, typos: flags.typos };
+      if (flags.filter !== undefined) request.filter = flags.filter;
+      if (flags.facets !== undefined) request.facets = flags.facets;
+      if (flags.sort !== undefined) request.sort = flags.sort;
+      if (flags.limit !== undefined) request.limit = flags.limit;
+      if (flags.offset !== undefined) request.offset = flags.offset;
+      // Terminals do not render <mark>, and JSON consumers asked for the engine's response as it is.
+      if (!flags.json) request.highlight = false;
+      const response = await withEngine(dataConfig(flags.data), (engine) => engine.search(request));
+      process.stdout.write((flags.json ? JSON.stringify(response) : formatSearch(response)) + '\n');
+    });
+}

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import type { EngineStats } from '../types.ts';
+import { dataConfig, withEngine } from './options.ts';
+
+export function registerStats(program: Command): void {
+  program
+    .command('stats')
+    .description('show what a data directory holds')
+    .requiredOption('-d, --data <dir>', 'data directory holding the store')
+    .option('--json', 'print the statistics as JSON')
+    .action(async (flags: { data: string; json?: boolean }) => {
+      const stats = await withEngine(dataConfig(flags.data), (engine) => engine.stats());
+      process.stdout.write((flags.json ? JSON.stringify(stats) : formatStats(stats)) + '\n');
+    });
+}
+
+function formatStats(stats: EngineStats): string {
+  const rows: Array<[string, string]> = [
+    ['products', String(stats.products)],
+    ['terms', String(stats.terms)],
+    ['change seq', String(stats.seq)],
+    ['deleted (pending vacuum)', String(stats.deletedPendingVacuum)],
+    ['index size', formatBytes(stats.indexBytes)],
+    ['data dir', stats.dataDir ?? '(in memory)'],
+  ];
+  const fields = Object.entries(stats.fields);
+  if (fields.length > 0) rows.push(['field boosts', fields.map(([name, n]) => `${name} ${n}`).join(', ')]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

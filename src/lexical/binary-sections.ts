@@ -1,0 +1,97 @@
+import { SoukError } from '../errors.ts';
+
+/**
+ * A tiny container for index snapshots: named sections of typed arrays or strings, each 8-byte aligned
+ * so typed arrays can be viewed in place on load without copying.
+ */
+export type Section = Int32Array | Uint8Array | Uint16Array | Float32Array | Float64Array | string;
+
+const KINDS = ['Int32Array', 'Uint8Array', 'Uint16Array', 'Float32Array', 'Float64Array', 'string'] as const;
+type SectionKind = (typeof KINDS)[number];
+
+interface SectionHeader {
+  name: string;
+  kind: SectionKind;
+  offset: number;
+  byteLength: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function kindOf(section: Section): SectionKind {
+  if (typeof section === 'string') return 'string';
+  return section.constructor.name as SectionKind;
+}
+
+export function packSections(sections: Record<string, Section>): Uint8Array {
+  const headers: SectionHeader[] = [];
+  const bodies: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, section] of Object.entries(sections)) {
+    const bytes =
+      typeof section === 'string'
+        ? encoder.encode(section)
+        : new Uint8Array(section.buffer, section.byteOffset, section.byteLength);
+    headers.push({ name, kind: kindOf(section), offset, byteLength: bytes.byteLength });
+    bodies.push(bytes);
+    offset += Math.ceil(bytes.byteLength / 8) * 8;
+  }
+  const headerBytes = encoder.encode(JSON.stringify(headers));
+  const headerLength = Math.ceil((headerBytes.byteLength + 4) / 8) * 8;
+  const out = new Uint8Array(headerLength + offset);
+  new DataView(out.buffer).setUint32(0, headerBytes.byteLength, true);
+  out.set(headerBytes, 4);
+  for (let i = 0; i < headers.length; i++) out.set(bodies[i]!, headerLength + headers[i]!.offset);
+  return out;
+}
+
+export class Sections {
+  private readonly byName = new Map<string, SectionHeader>();
+  private readonly base: number;
+
+  constructor(private readonly bytes: Uint8Array) {
+    if (bytes.byteLength < 4) throw new SoukError('SNAPSHOT_INVALID', 'snapshot is truncated');
+    const headerByteLength = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+    let headers: SectionHeader[];
+    try {
+      headers = JSON.parse(decoder.decode(bytes.subarray(4, 4 + headerByteLength))) as SectionHeader[];
+    } catch (error) {
+      throw new SoukError('SNAPSHOT_INVALID', 'snapshot header is unreadable', {}, { cause: error });
+    }
+    this.base = Math.ceil((headerByteLength + 4) / 8) * 8;
+    for (const header of headers) this.byName.set(header.name, header);
+  }
+
+  private slice(name: string, kind: SectionKind): Uint8Array {
+    const header = this.byName.get(name);
+    if (!header || header.kind !== kind) {
+      throw new SoukError('SNAPSHOT_INVALID', `snapshot section "${name}" is missing or of the wrong kind`);
+    }
+    const start = this.base + header.offset;
+    if (start + header.byteLength > this.bytes.byteLength) {
+      throw new SoukError('SNAPSHOT_INVALID', `snapshot section "${name}" is truncated`);
+    }
+    // Copy so the typed array is aligned and owns its memory (the source buffer may be a pooled Buffer).
+    return this.bytes.slice(start, start + header.byteLength);
+  }
+
+  string(name: string): string {
+    return decoder.decode(this.slice(name, 'string'));
+  }
+  int32(name: string): Int32Array {
+    return new Int32Array(this.slice(name, 'Int32Array').buffer);
+  }
+  uint8(name: string): Uint8Array {
+    return this.slice(name, 'Uint8Array');
+  }
+  uint16(name: string): Uint16Array {
+    return new Uint16Array(this.slice(name, 'Uint16Array').buffer);
+  }
+  float32(name: string): Float32Array {
+    return new Float32Array(this.slice(name, 'Float32Array').buffer);
+  }
+  float64(name: string): Float64Array {
+    return new Float64Array(this.slice(name, 'Float64Array').buffer);
+  }
+}

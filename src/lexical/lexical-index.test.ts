@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Token } from '../text/token.ts';
+import type { MatchOptions, QueryTerm } from './lexical-index.ts';
+import { LexicalIndex } from './lexical-index.ts';
+
+function words(...list: string[]): Token[] {
+  return list.map((word, position) => ({
+    term: word,
+    surface: word,
+    kind: 'word' as const,
+    start: 0,
+    end: word.length,
+    position,
+  }));
+}
+
+function term(word: string, extra: Partial<QueryTerm> = {}): QueryTerm {
+  return { term: word, surface: word, kind: 'word', weight: 1, prefix: false, maxTypos: 0, ...extra };
+}
+
+const OPTIONS: MatchOptions = {
+  maxExpansions: 50,
+  prefixWeight: 0.8,
+  typoWeights: [0.6, 0.4],
+  typoExactPrefix: 0,
+};
+
+function twoFieldIndex(): LexicalIndex {
+  const index = new LexicalIndex({
+    fields: ['title', 'description'],
+    boosts: [2, 1],
+    b: [0.75, 0.5],
+    k1: 1.2,
+  });
+  index.upsert('d1', [words('red', 'shoe'), words('red', 'red', 'leather')]);
+  index.upsert('d2', [words('blue', 'shoe'), words('canvas')]);
+  index.upsert('d3', [words('red', 'hat'), []]);
+  return index;
+}
+
+function scoresOf(index: LexicalIndex, query: QueryTerm[], options = OPTIONS): Map<string, number> {
+  const result = index.match(query, options);
+  const out = new Map<string, number>();
+  result.docIds.forEach((docId, i) => out.set(index.externalId(docId), result.scores[i]!));
+  return out;
+}
+
+describe('LexicalIndex BM25F', () => {
+  it('scores a single term as hand-computed BM25F', () => {
+    const scores = scoresOf(twoFieldIndex(), [term('red')]);
+    // N = 3, df(red) = 2 → idf = ln(1 + 1.5 / 2.5) = ln 1.6 = 0.4700036
+    // average lengths: title 2, description 4/3.
+    // d1: title 2·1/(0.25 + 0.75·2/2) = 2; description 1·2/(0.5 + 0.5·3/(4/3)) = 1.2307692
+    //     tf~ = 3.2307692 → 0.4700036 · 3.2307692 · 2.2 / (3.2307692 + 1.2) = 0.7539641
+    // d3: title 2·1/(0.25 + 0.75·2/2) = 2; description empty
+    //     tf~ = 2 → 0.4700036 · 2 · 2.2 / 3.2 = 0.6462550
+    assert.equal(scores.size, 2);
+    assert.ok(Math.abs(scores.get('d1')! - 0.7539641) < 1e-5, `d1 ${scores.get('d1')}`);
+    assert.ok(Math.abs(scores.get('d3')! - 0.646255) < 1e-5, `d3 ${scores.get('d3')}`);
+  });
+
+  it('adds the contributions of several query terms', () => {
+    const scores = scoresOf(twoFieldIndex(), [term('red'), term('shoe')]);
+    // shoe: df 2 → idf ln 1.6; d1 title tf~ = 2 → 0.6462550 (same shape as d3 above)
+    assert.ok(Math.abs(scores.get('d1')! - (0.7539641 + 0.646255)) < 1e-5);
+    assert.ok(Math.abs(scores.get('d2')! - 0.646255) < 1e-5);
+    assert.ok(scores.get('d1')! > scores.get('d3')!);
+  });
+
+  it('weights a query term', () => {
+    const plain = scoresOf(twoFieldIndex(), [term('hat')]).get('d3')!;
+    const half = scoresOf(twoFieldIndex(), [term('hat', { weight: 0.5 })]).get('d3')!;
+    assert.ok(Math.abs(half - plain / 2) < 1e-6);
+  });
+
+  it('replaces a document on upsert and forgets it on remove', () => {
+    const index = twoFieldIndex();
+    index.upsert('d3', [words('green', 'hat'), []]);
+    assert.equal(index.size, 3);
+    assert.equal(index.tombstones, 1);
+    assert.deepEqual([...scoresOf(index, [term('red')]).keys()], ['d1']);
+    assert.deepEqual([...scoresOf(index, [term('green')]).keys()], ['d3']);
+    assert.equal(index.frequency('red'), 1);
+    assert.ok(index.remove('d1'));
+    assert.equal(index.remove('d1'), false);
+    assert.equal(scoresOf(index, [term('red')]).size, 0);
+    assert.equal(index.size, 2);
+  });
+
+  it('matches prefixes of the word being typed, ranked below exact matches', () => {
+    const index = new LexicalIndex({ fields: ['title'], boosts: [1], b: [0.75], k1: 1.2 });
+    index.upsert('a', [words('hoodie')]);
+    index.upsert('b', [words('hood')]);
+    index.upsert('c', [words('hat')]);
+    const scores = scoresOf(index, [term('hood', { prefix: true })]);
+    assert.deepEqual([...scores.keys()].sort(), ['a', 'b']);
+    assert.ok(scores.get('b')! > scores.get('a')!);
+    assert.equal(scoresOf(index, [term('hood')]).size, 1);
+  });
+
+  it('tolerates typos within the allowed distance only', () => {
+    const index = new LexicalIndex({ fields: ['title'], boosts: [1], b: [0.75], k1: 1.2 });
+    index.upsert('a', [words('vinyl', 'flooring')]);
+    index.upsert('b', [words('faucet')]);
+    assert.deepEqual([...scoresOf(index, [term('vynil', { maxTypos: 2 })]).keys()], ['a']);
+    assert.deepEqual([...scoresOf(index, [term('vinly', { maxTypos: 1 })]).keys()], ['a'], 'transposition');
+    assert.equal(scoresOf(index, [term('vynil', { maxTypos: 1 })]).size, 0);
+    assert.deepEqual([...scoresOf(index, [term('fuacet', { maxTypos: 1 })]).keys()], ['b']);
+    assert.equal(scoresOf(index, [term('fuacet')]).size, 0, 'no typo budget, no match');
+    // The exact word and a typo of it do not add up: the best expansion counts once.
+    const exact = scoresOf(index, [term('faucet')]).get('b')!;
+    const tolerant = scoresOf(index, [term('faucet', { maxTypos: 1 })]).get('b')!;
+    assert.equal(tolerant, exact);
+  });
+
+  it('applies a filter to the matched documents', () => {
+    const index = twoFieldIndex();
+    const d3 = index.docIdOf('d3')!;
+    const result = index.match([term('red')], { ...OPTIONS, filter: (docId) => docId === d3 });
+    assert.deepEqual([...result.docIds], [d3]);
+  });
+
+  it('vacuum drops tombstones and keeps scores identical', () => {
+    const index = twoFieldIndex();
+    index.upsert('d4', [words('red', 'sock'), words('wool')]);
+    index.remove('d2');
+    index.upsert('d1', [words('red', 'shoe'), words('red', 'red', 'leather')]);
+    const before = scoresOf(index, [term('red'), term('sock')]);
+    const mapping = index.vacuum();
+    assert.equal(index.tombstones, 0);
+    assert.equal(index.capacity, 3);
+    assert.equal(mapping.filter((target) => target >= 0).length, 3);
+    const after = scoresOf(index, [term('red'), term('sock')]);
+    assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort());
+    for (const [id, score] of before) assert.ok(Math.abs(after.get(id)! - score) < 1e-6);
+  });
+
+  it('serializes and deserializes to an index that answers identically', () => {
+    const index = twoFieldIndex();
+    index.remove('d2');
+    const copy = LexicalIndex.deserialize(index.serialize(), {
+      fields: ['title', 'description'],
+      boosts: [2, 1],
+      b: [0.75, 0.5],
+      k1: 1.2,
+    });
+    assert.equal(copy.size, 2);
+    assert.equal(copy.has('d2'), false);
+    assert.deepEqual(scoresOf(copy, [term('red')]), scoresOf(index, [term('red')]));
+    assert.deepEqual(
+      [...scoresOf(copy, [term('ha', { prefix: true })]).keys()],
+      [...scoresOf(index, [term('ha', { prefix: true })]).keys()],
+    );
+    copy.upsert('d5', [words('red'), []]);
+    assert.equal(copy.size, 3);
+  });
+});

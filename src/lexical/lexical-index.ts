@@ -1,0 +1,513 @@
+import type { Token, TokenKind } from '../text/token.ts';
+import { packSections, Sections } from './binary-sections.ts';
+import { grow } from './growable.ts';
+import { TermTrie } from './term-trie.ts';
+
+/**
+ * Our own inverted index: BM25F over a fixed list of fields, postings in per-term typed arrays, documents
+ * numbered densely in insertion order. An update appends a new document number and tombstones the old one,
+ * so postings stay sorted and nothing is rewritten on the hot path; `vacuum()` compacts.
+ */
+
+export const TOKEN_KINDS: readonly TokenKind[] = ['word', 'number', 'cjk-word', 'cjk-char', 'cjk-bigram'];
+const KIND_INDEX = new Map<TokenKind, number>(TOKEN_KINDS.map((kind, index) => [kind, index]));
+const WORD = 0;
+const NUMBER = 1;
+
+/** The posting key of a token: Chinese bigrams live in their own key space beside jieba's two-character words. */
+export function termKey(token: Pick<Token, 'term' | 'kind'>): string {
+  return token.kind === 'cjk-bigram' ? `\u0002${token.term}` : token.term;
+}
+
+export interface LexicalIndexOptions {
+  /** Field names, in the order documents give their tokens. */
+  fields: readonly string[];
+  boosts: readonly number[];
+  /** Length normalisation per field. */
+  b: readonly number[];
+  k1: number;
+}
+
+export interface QueryTerm {
+  term: string;
+  surface: string;
+  kind: TokenKind;
+  /** Weight of this query term in the final score. */
+  weight: number;
+  /** Also match vocabulary words that start with `surface`. */
+  prefix: boolean;
+  /** Largest edit distance accepted for typo matches (0 = exact only). */
+  maxTypos: number;
+}
+
+export interface MatchOptions {
+  /** Most vocabulary terms a prefix or typo expansion may add, per query term. */
+  maxExpansions: number;
+  /** Weight of a prefix completion relative to an exact match (scaled by how much of the word was typed). */
+  prefixWeight: number;
+  /** Weight of a match at edit distance 1 and 2, relative to an exact match. */
+  typoWeights: readonly [number, number];
+  /** Leading characters a typo match must share with the query word (0 allows a typo anywhere). */
+  typoExactPrefix: number;
+  /** Keep only documents the predicate accepts. */
+  filter?: ((docId: number) => boolean) | undefined;
+}
+
+export interface MatchResult {
+  /** Matching live documents (in no particular order) and their scores. */
+  docIds: Int32Array;
+  scores: Float32Array;
+  /** Keys of every vocabulary term that contributed, for highlighting. */
+  matchedKeys: Set<string>;
+}
+
+interface Expansion {
+  termId: number;
+  weight: number;
+}
+
+export class LexicalIndex {
+  readonly fieldCount: number;
+  private readonly options: LexicalIndexOptions;
+
+  // Vocabulary
+  private readonly termIds = new Map<string, number>();
+  private termKeys: string[] = [];
+  private termKinds: Uint8Array = new Uint8Array(1024);
+  private postingDocs: Int32Array[] = [];
+  /** fieldCount term frequencies (capped at 255) per posting. */
+  private postingTfs: Uint8Array[] = [];
+  private postingLength: Int32Array = new Int32Array(1024);
+  /** Live documents containing the term. */
+  private documentFrequency: Int32Array = new Int32Array(1024);
+  /** Surface forms (unstemmed words, numbers) → term ids, for prefixes and typos. */
+  private readonly surfaces = new TermTrie();
+  private surfaceList: string[] = [];
+  private surfaceTerms: number[] = [];
+  private readonly surfaceSeen = new Set<string>();
+
+  // Documents
+  private externalIds: string[] = [];
+  private readonly docIds = new Map<string, number>();
+  private alive: Uint8Array = new Uint8Array(1024);
+  private fieldLengths: Uint16Array;
+  private docTermStart: Int32Array = new Int32Array(1024);
+  private docTermCount: Int32Array = new Int32Array(1024);
+  private docTermPool: Int32Array = new Int32Array(8192);
+  private docTermPoolLength = 0;
+  private documentCount = 0;
+  private liveCount = 0;
+  private fieldLengthSums: Float64Array;
+
+  // Scratch space reused by every query (the engine runs queries one at a time).
+  private scores = new Float32Array(1024);
+  private best = new Float32Array(1024);
+
+  constructor(options: LexicalIndexOptions) {
+    this.options = options;
+    this.fieldCount = options.fields.length;
+    this.fieldLengths = new Uint16Array(1024 * this.fieldCount);
+    this.fieldLengthSums = new Float64Array(this.fieldCount);
+  }
+
+  get size(): number {
+    return this.liveCount;
+  }
+  /** Document numbers in use, live or tombstoned (the next document gets this number). */
+  get capacity(): number {
+    return this.documentCount;
+  }
+  get tombstones(): number {
+    return this.documentCount - this.liveCount;
+  }
+  get vocabularySize(): number {
+    return this.termKeys.length;
+  }
+
+  has(id: string): boolean {
+    return this.docIds.has(id);
+  }
+  docIdOf(id: string): number | undefined {
+    return this.docIds.get(id);
+  }
+  externalId(docId: number): string {
+    return this.externalIds[docId]!;
+  }
+  isLive(docId: number): boolean {
+    return this.alive[docId] === 1;
+  }
+
+  /** Adds or replaces a document; `fields[i]` are the tokens of field i. Returns its document number. */
+  upsert(id: string, fields: ReadonlyArray<readonly Token[]>): number {
+    this.remove(id);
+    const F = this.fieldCount;
+    const docId = this.documentCount++;
+    this.ensureDocCapacity(docId + 1);
+    this.externalIds[docId] = id;
+    this.docIds.set(id, docId);
+    this.alive[docId] = 1;
+    this.liveCount++;
+
+    // Count term frequencies per field.
+    const counts = new Map<number, Uint8Array>();
+    for (let f = 0; f < F; f++) {
+      const tokens = fields[f] ?? [];
+      this.fieldLengths[docId * F + f] = Math.min(tokens.length, 65535);
+      this.fieldLengthSums[f]! += Math.min(tokens.length, 65535);
+      for (const token of tokens) {
+        const termId = this.intern(token);
+        let tf = counts.get(termId);
+        if (!tf) {
+          tf = new Uint8Array(F);
+          counts.set(termId, tf);
+        }
+        if (tf[f]! < 255) tf[f]!++;
+      }
+    }
+
+    this.docTermStart[docId] = this.docTermPoolLength;
+    this.docTermCount[docId] = counts.size;
+    this.docTermPool = grow(this.docTermPool, this.docTermPoolLength + counts.size);
+    for (const [termId, tf] of counts) {
+      this.docTermPool[this.docTermPoolLength++] = termId;
+      const length = this.postingLength[termId]!;
+      let docs = this.postingDocs[termId]!;
+      if (length >= docs.length) {
+        docs = grow(docs, length + 1);
+        this.postingDocs[termId] = docs;
+        this.postingTfs[termId] = grow(this.postingTfs[termId]!, docs.length * F);
+      }
+      docs[length] = docId;
+      this.postingTfs[termId]!.set(tf, length * F);
+      this.postingLength[termId] = length + 1;
+      this.documentFrequency[termId]!++;
+    }
+    return docId;
+  }
+
+  /** Tombstones a document; its postings are dropped by the next vacuum. */
+  remove(id: string): boolean {
+    const docId = this.docIds.get(id);
+    if (docId === undefined) return false;
+    this.docIds.delete(id);
+    this.alive[docId] = 0;
+    this.liveCount--;
+    const F = this.fieldCount;
+    for (let f = 0; f < F; f++) this.fieldLengthSums[f]! -= this.fieldLengths[docId * F + f]!;
+    const start = this.docTermStart[docId]!;
+    const end = start + this.docTermCount[docId]!;
+    for (let i = start; i < end; i++) this.documentFrequency[this.docTermPool[i]!]!--;
+    return true;
+  }
+
+  /** Live document numbers in insertion order. */
+  liveDocIds(): Int32Array {
+    const out = new Int32Array(this.liveCount);
+    let n = 0;
+    for (let docId = 0; docId < this.documentCount; docId++) if (this.alive[docId] === 1) out[n++] = docId;
+    return out;
+  }
+
+  termId(key: string): number | undefined {
+    return this.termIds.get(key);
+  }
+
+  /** Live documents containing the term (0 for unknown terms). */
+  frequency(key: string): number {
+    const termId = this.termIds.get(key);
+    return termId === undefined ? 0 : this.documentFrequency[termId]!;
+  }
+
+  /** Vocabulary terms a query term matches, with their weights relative to an exact match. */
+  expand(
+    query: QueryTerm,
+    options: Pick<MatchOptions, 'maxExpansions' | 'prefixWeight' | 'typoWeights' | 'typoExactPrefix'>,
+  ): Expansion[] {
+    const best = new Map<number, number>();
+    const offer = (termId: number, weight: number): void => {
+      if (this.documentFrequency[termId] === 0) return;
+      if ((best.get(termId) ?? 0) < weight) best.set(termId, weight);
+    };
+    const exact = this.termIds.get(termKey(query));
+    if (exact !== undefined) offer(exact, 1);
+    const kind = KIND_INDEX.get(query.kind)!;
+    if (kind === WORD || kind === NUMBER) {
+      const surfaceTerm = this.surfaces.get(query.surface);
+      if (surfaceTerm !== -1) offer(surfaceTerm, 1);
+      if (query.prefix) {
+        const typed = query.surface.length;
+        this.surfaces.forEachPrefix(query.surface, options.maxExpansions + 1, (termId, length) => {
+          if (length > typed) offer(termId, options.prefixWeight * (0.5 + (0.5 * typed) / length));
+        });
+      }
+      if (query.maxTypos > 0 && kind === WORD) {
+        let added = 0;
+        this.surfaces.forEachWithin(
+          query.surface,
+          query.maxTypos,
+          (termId, distance) => {
+            if (distance === 0 || added >= options.maxExpansions || this.termKinds[termId] !== WORD) return;
+            added++;
+            offer(termId, options.typoWeights[distance - 1] ?? 0);
+          },
+          options.typoExactPrefix,
+        );
+      }
+    }
+    return [...best].map(([termId, weight]) => ({ termId, weight }));
+  }
+
+  /**
+   * Scores every live document matching at least one query term. A query term contributes its best
+   * expansion per document (an exact match and a typo of the same word do not add up).
+   */
+  match(query: readonly QueryTerm[], options: MatchOptions): MatchResult {
+    const F = this.fieldCount;
+    const { k1, boosts, b } = this.options;
+    const N = Math.max(this.liveCount, 1);
+    const normA = new Float64Array(F);
+    const normB = new Float64Array(F);
+    for (let f = 0; f < F; f++) {
+      const average = this.fieldLengthSums[f]! / N || 1;
+      normA[f] = 1 - b[f]!;
+      normB[f] = b[f]! / average;
+    }
+    this.scores = grow(this.scores, this.documentCount);
+    this.best = grow(this.best, this.documentCount);
+    const scores = this.scores;
+    const best = this.best;
+    const fieldLengths = this.fieldLengths;
+    const alive = this.alive;
+    const touched: number[] = [];
+    const matchedKeys = new Set<string>();
+
+    for (const term of query) {
+      const expansions = this.expand(term, options);
+      if (expansions.length === 0) continue;
+      // One idf for all of a word's expansions, from the most frequent one: a rare misspelling in the
+      // catalogue must not outrank the correctly spelled word the shopper meant.
+      let df = 0;
+      for (const { termId } of expansions) df = Math.max(df, this.documentFrequency[termId]!);
+      const idf = Math.log(1 + (N - df + 0.5) / (df + 0.5));
+      const tokenTouched: number[] = [];
+      for (const { termId, weight } of expansions) {
+        matchedKeys.add(this.termKeys[termId]!);
+        const factor = idf * weight * term.weight * (k1 + 1);
+        const docs = this.postingDocs[termId]!;
+        const tfs = this.postingTfs[termId]!;
+        const length = this.postingLength[termId]!;
+        for (let i = 0; i < length; i++) {
+          const docId = docs[i]!;
+          if (alive[docId] !== 1) continue;
+          let tf = 0;
+          const base = i * F;
+          const lengths = docId * F;
+          for (let f = 0; f < F; f++) {
+            const count = tfs[base + f]!;
+            if (count !== 0)
+              tf += (boosts[f]! * count) / (normA[f]! + normB[f]! * fieldLengths[lengths + f]!);
+          }
+          const score = (factor * tf) / (tf + k1);
+          const previous = best[docId]!;
+          if (previous === 0) tokenTouched.push(docId);
+          if (score > previous) best[docId] = score;
+        }
+      }
+      for (const docId of tokenTouched) {
+        if (scores[docId] === 0) touched.push(docId);
+        scores[docId]! += best[docId]!;
+        best[docId] = 0;
+      }
+    }
+
+    const filter = options.filter;
+    const docIds = new Int32Array(touched.length);
+    const out = new Float32Array(touched.length);
+    let n = 0;
+    for (const docId of touched) {
+      const score = scores[docId]!;
+      scores[docId] = 0;
+      if (filter && !filter(docId)) continue;
+      docIds[n] = docId;
+      out[n++] = score;
+    }
+    return { docIds: docIds.subarray(0, n), scores: out.subarray(0, n), matchedKeys };
+  }
+
+  /** Drops tombstoned documents; returns the old → new document number map (-1 for dropped ones). */
+  vacuum(): Int32Array {
+    const F = this.fieldCount;
+    const mapping = new Int32Array(this.documentCount).fill(-1);
+    let next = 0;
+    for (let docId = 0; docId < this.documentCount; docId++)
+      if (this.alive[docId] === 1) mapping[docId] = next++;
+
+    for (let termId = 0; termId < this.termKeys.length; termId++) {
+      const docs = this.postingDocs[termId]!;
+      const tfs = this.postingTfs[termId]!;
+      const length = this.postingLength[termId]!;
+      let kept = 0;
+      for (let i = 0; i < length; i++) {
+        const target = mapping[docs[i]!]!;
+        if (target === -1) continue;
+        docs[kept] = target;
+        if (kept !== i) tfs.copyWithin(kept * F, i * F, i * F + F);
+        kept++;
+      }
+      this.postingLength[termId] = kept;
+    }
+
+    const pool = new Int32Array(Math.max(8, this.docTermPoolLength));
+    let poolLength = 0;
+    const externalIds: string[] = [];
+    for (let docId = 0; docId < this.documentCount; docId++) {
+      const target = mapping[docId]!;
+      if (target === -1) continue;
+      externalIds[target] = this.externalIds[docId]!;
+      this.docIds.set(this.externalIds[docId]!, target);
+      this.fieldLengths.copyWithin(target * F, docId * F, docId * F + F);
+      const start = this.docTermStart[docId]!;
+      const count = this.docTermCount[docId]!;
+      pool.set(this.docTermPool.subarray(start, start + count), poolLength);
+      this.docTermStart[target] = poolLength;
+      this.docTermCount[target] = count;
+      poolLength += count;
+    }
+    this.externalIds = externalIds;
+    this.docTermPool = pool;
+    this.docTermPoolLength = poolLength;
+    this.alive.fill(0);
+    this.alive.fill(1, 0, next);
+    this.documentCount = next;
+    return mapping;
+  }
+
+  /** Approximate bytes held by the index structures. */
+  byteSize(): number {
+    let bytes = this.alive.byteLength + this.fieldLengths.byteLength + this.docTermPool.byteLength;
+    bytes += this.docTermStart.byteLength + this.docTermCount.byteLength + this.postingLength.byteLength;
+    for (let termId = 0; termId < this.termKeys.length; termId++) {
+      bytes += this.postingDocs[termId]!.byteLength + this.postingTfs[termId]!.byteLength;
+    }
+    return bytes;
+  }
+
+  serialize(): Uint8Array {
+    const F = this.fieldCount;
+    const terms = this.termKeys.length;
+    let postings = 0;
+    for (let termId = 0; termId < terms; termId++) postings += this.postingLength[termId]!;
+    const docs = new Int32Array(postings);
+    const tfs = new Uint8Array(postings * F);
+    let offset = 0;
+    for (let termId = 0; termId < terms; termId++) {
+      const length = this.postingLength[termId]!;
+      docs.set(this.postingDocs[termId]!.subarray(0, length), offset);
+      tfs.set(this.postingTfs[termId]!.subarray(0, length * F), offset * F);
+      offset += length;
+    }
+    const D = this.documentCount;
+    return packSections({
+      meta: JSON.stringify({ fields: this.options.fields, documentCount: D, liveCount: this.liveCount }),
+      termKeys: this.termKeys.join('\u0000'),
+      termKinds: this.termKinds.slice(0, terms),
+      postingLength: this.postingLength.slice(0, terms),
+      documentFrequency: this.documentFrequency.slice(0, terms),
+      postingDocs: docs,
+      postingTfs: tfs,
+      surfaces: this.surfaceList.join('\u0000'),
+      surfaceTerms: Int32Array.from(this.surfaceTerms),
+      externalIds: this.externalIds.slice(0, D).join('\u0000'),
+      alive: this.alive.slice(0, D),
+      fieldLengths: this.fieldLengths.slice(0, D * F),
+      fieldLengthSums: this.fieldLengthSums,
+      docTermStart: this.docTermStart.slice(0, D),
+      docTermCount: this.docTermCount.slice(0, D),
+      docTermPool: this.docTermPool.slice(0, this.docTermPoolLength),
+    });
+  }
+
+  static deserialize(bytes: Uint8Array, options: LexicalIndexOptions): LexicalIndex {
+    const sections = new Sections(bytes);
+    const meta = JSON.parse(sections.string('meta')) as {
+      fields: string[];
+      documentCount: number;
+      liveCount: number;
+    };
+    if (meta.fields.join() !== options.fields.join()) {
+      throw new Error(`snapshot fields ${meta.fields.join()} differ from ${options.fields.join()}`);
+    }
+    const index = new LexicalIndex(options);
+    const F = index.fieldCount;
+    const termKeysJoined = sections.string('termKeys');
+    index.termKeys = termKeysJoined === '' ? [] : termKeysJoined.split('\u0000');
+    const terms = index.termKeys.length;
+    index.termKinds = sections.uint8('termKinds');
+    index.postingLength = sections.int32('postingLength');
+    index.documentFrequency = sections.int32('documentFrequency');
+    const docs = sections.int32('postingDocs');
+    const tfs = sections.uint8('postingTfs');
+    let offset = 0;
+    for (let termId = 0; termId < terms; termId++) {
+      index.termIds.set(index.termKeys[termId]!, termId);
+      const length = index.postingLength[termId]!;
+      index.postingDocs[termId] = docs.slice(offset, offset + length);
+      index.postingTfs[termId] = tfs.slice(offset * F, (offset + length) * F);
+      offset += length;
+    }
+    const surfacesJoined = sections.string('surfaces');
+    const surfaceTerms = sections.int32('surfaceTerms');
+    index.surfaceList = surfacesJoined === '' ? [] : surfacesJoined.split('\u0000');
+    index.surfaceTerms = Array.from(surfaceTerms);
+    index.surfaceList.forEach((surface, i) => {
+      index.surfaceSeen.add(surface);
+      index.surfaces.insert(surface, surfaceTerms[i]!);
+    });
+    const externalJoined = sections.string('externalIds');
+    index.externalIds = meta.documentCount === 0 ? [] : externalJoined.split('\u0000');
+    index.alive = sections.uint8('alive');
+    index.fieldLengths = sections.uint16('fieldLengths');
+    index.fieldLengthSums = sections.float64('fieldLengthSums');
+    index.docTermStart = sections.int32('docTermStart');
+    index.docTermCount = sections.int32('docTermCount');
+    index.docTermPool = sections.int32('docTermPool');
+    index.docTermPoolLength = index.docTermPool.length;
+    index.documentCount = meta.documentCount;
+    index.liveCount = meta.liveCount;
+    for (let docId = 0; docId < meta.documentCount; docId++) {
+      if (index.alive[docId] === 1) index.docIds.set(index.externalIds[docId]!, docId);
+    }
+    return index;
+  }
+
+  private intern(token: Token): number {
+    const key = termKey(token);
+    let termId = this.termIds.get(key);
+    if (termId === undefined) {
+      termId = this.termKeys.length;
+      this.termIds.set(key, termId);
+      this.termKeys.push(key);
+      this.termKinds = grow(this.termKinds, termId + 1);
+      this.termKinds[termId] = KIND_INDEX.get(token.kind)!;
+      this.postingLength = grow(this.postingLength, termId + 1);
+      this.documentFrequency = grow(this.documentFrequency, termId + 1);
+      this.postingDocs.push(new Int32Array(2));
+      this.postingTfs.push(new Uint8Array(2 * this.fieldCount));
+    }
+    if ((token.kind === 'word' || token.kind === 'number') && !this.surfaceSeen.has(token.surface)) {
+      this.surfaceSeen.add(token.surface);
+      this.surfaceList.push(token.surface);
+      this.surfaceTerms.push(termId);
+      this.surfaces.insert(token.surface, termId);
+    }
+    return termId;
+  }
+
+  private ensureDocCapacity(length: number): void {
+    if (length <= this.alive.length) return;
+    this.alive = grow(this.alive, length);
+    this.fieldLengths = grow(this.fieldLengths, this.alive.length * this.fieldCount);
+    this.docTermStart = grow(this.docTermStart, this.alive.length);
+    this.docTermCount = grow(this.docTermCount, this.alive.length);
+  }
+}

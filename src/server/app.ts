@@ -1,0 +1,91 @@
+import { Hono } from 'hono';
+import { resolveConfig, type ResolvedConfig, type SoukConfig } from '../config.ts';
+import type { Engine } from '../engine-api.ts';
+import { SoukError } from '../errors.ts';
+import { requireAdminKey } from './auth.ts';
+import { readJsonBody } from './body.ts';
+import { errorBody, errorStatus, toHttpError } from './error-status.ts';
+import { imageHandler } from './image-route.ts';
+import { rewriteHit } from './image-urls.ts';
+import { LANDING_PAGE_CSP, LANDING_PAGE_HTML } from './landing-page.ts';
+import { productRoutes } from './product-routes.ts';
+import { searchRequestFromBody, searchRequestFromQuery } from './search-params.ts';
+import type { SearchRequest } from '../types.ts';
+
+export interface AppOptions {
+  /** Server and search limits are read from here (`server.adminKey`, `server.maxBodyBytes`, `search.*`). */
+  config?: SoukConfig | ResolvedConfig;
+  /** Receives unexpected (5xx) errors; by default they are written to stderr. */
+  onServerError?: (error: SoukError, request: Request) => void;
+}
+
+/**
+ * Builds the HTTP API around an engine without binding a socket, so tests can drive it with
+ * `app.request()` and `startServer` can hand it to Node's HTTP server.
+ */
+export function createApp(engine: Engine, options: AppOptions = {}): Hono {
+  const config = resolveConfig(options.config);
+  const limits = { maxLimit: config.search.maxLimit, maxQueryLength: config.search.maxQueryLength };
+  const maxBodyBytes = config.server.maxBodyBytes;
+  const onServerError = options.onServerError ?? defaultServerErrorLog;
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set('X-Content-Type-Options', 'nosniff');
+  });
+
+  app.get('/', (c) => {
+    c.header('Content-Security-Policy', LANDING_PAGE_CSP);
+    return c.html(LANDING_PAGE_HTML);
+  });
+
+  app.get('/health', async (c) => {
+    const stats = await engine.stats();
+    return c.json({ status: 'ok', products: stats.products, seq: stats.seq });
+  });
+
+  const search = async (request: SearchRequest) => {
+    const response = await engine.search(request);
+    return { ...response, hits: response.hits.map(rewriteHit) };
+  };
+  app.get('/search', async (c) =>
+    c.json(await search(searchRequestFromQuery((name) => c.req.query(name), limits))),
+  );
+  app.post('/search', async (c) =>
+    c.json(await search(searchRequestFromBody(await readJsonBody(c.req.raw, maxBodyBytes), limits))),
+  );
+
+  app.get('/products/:id/images/:slot', imageHandler(engine));
+
+  const adminOnly = requireAdminKey(config.server.adminKey);
+  for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+    app.on(method, ['/products', '/products/*'], adminOnly);
+  }
+  app.route('/products', productRoutes({ engine, maxBodyBytes }));
+
+  app.notFound((c) => {
+    const error = new SoukError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`, {
+      method: c.req.method,
+      path: c.req.path,
+    });
+    return c.json(errorBody(error), 404);
+  });
+
+  app.onError((thrown, c) => {
+    const error = toHttpError(thrown);
+    const status = errorStatus(error.code);
+    if (status >= 500) onServerError(error, c.req.raw);
+    return c.json(errorBody(error), status);
+  });
+
+  return app;
+}
+
+function defaultServerErrorLog(error: SoukError, request: Request): void {
+  const { pathname } = new URL(request.url);
+  console.error(`souk: ${request.method} ${pathname} failed: [${error.code}] ${error.message}`);
+  if (error.code === 'INTERNAL' && error.cause instanceof Error && error.cause.stack) {
+    console.error(error.cause.stack);
+  }
+}
