@@ -48,6 +48,8 @@ export interface SearchDefaults {
   prefixWeight: number;
   /** Weights of matches at edit distance 1 and 2 relative to an exact match. */
   typoWeights: [number, number];
+  /** Exponent of the share of query words a product matches, multiplied into its score (0 = off). */
+  coordination: number;
   /** Leading characters a typo match must share with the query word (0 allows a typo anywhere; 1 is 10× faster). */
   typoExactPrefix: number;
   /**
@@ -103,6 +105,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     prefixWeight: 0.8,
     typoWeights: [0.6, 0.4],
     typoExactPrefix: 1,
+    coordination: 1,
     termWeights: { word: 1, number: 1, 'cjk-word': 1, 'cjk-char': 0.3, 'cjk-bigram': 0.6 },
   },
   snapshot: { enabled: true, everyChanges: 50_000 },

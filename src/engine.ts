@@ -298,7 +298,7 @@ class SoukEngine implements Engine {
 
   async patchMany(patches: Array<{ id: string; patch: ProductPatch }>): Promise<Product[]> {
     const checked = patches.map(({ id, patch }) => {
-      const { errors } = validatePatch(patch);
+      const { errors } = validatePatch(patch, { id });
       if (errors.length > 0) throw firstError(errors, `patch of ${id}`);
       return { id, patch: patch as Record<string, unknown> };
     });
@@ -377,6 +377,7 @@ class SoukEngine implements Engine {
         prefixWeight: search.prefixWeight,
         typoWeights: search.typoWeights,
         typoExactPrefix: search.typoExactPrefix,
+        coordination: search.coordination,
         filter,
       });
       docIds = result.docIds;

@@ -67,7 +67,8 @@ function referenceMatches(
 ): string[] {
   const out: string[] = [];
   for (const product of reference.values()) {
-    const text = [product.title, product.description ?? '', product.brand ?? ''].join(' ').toLowerCase();
+    const attributes = Object.values(product.attributes ?? {}).map(String);
+    const text = [product.title, product.description ?? '', product.brand ?? '', ...attributes].join(' ').toLowerCase();
     if (text.split(/\s+/).includes(word) && (!filter || filter(product))) out.push(product.id);
   }
   return out.sort();

@@ -6,8 +6,7 @@ import { SoukError } from '../errors.ts';
  */
 export type Section = Int32Array | Uint8Array | Uint16Array | Float32Array | Float64Array | string;
 
-const KINDS = ['Int32Array', 'Uint8Array', 'Uint16Array', 'Float32Array', 'Float64Array', 'string'] as const;
-type SectionKind = (typeof KINDS)[number];
+type SectionKind = 'Int32Array' | 'Uint8Array' | 'Uint16Array' | 'Float32Array' | 'Float64Array' | 'string';
 
 interface SectionHeader {
   name: string;

@@ -23,6 +23,7 @@ const OPTIONS: MatchOptions = {
   maxExpansions: 50,
   prefixWeight: 0.8,
   typoWeights: [0.6, 0.4],
+  coordination: 0,
   typoExactPrefix: 0,
 };
 

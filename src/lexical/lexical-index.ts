@@ -49,6 +49,11 @@ export interface MatchOptions {
   typoWeights: readonly [number, number];
   /** Leading characters a typo match must share with the query word (0 allows a typo anywhere). */
   typoExactPrefix: number;
+  /**
+   * Exponent of the coordination factor (share of the query's term weight a document matches); 0 turns it
+   * off. It lifts documents matching all query words above ones matching a single rare word many times.
+   */
+  coordination: number;
   /** Keep only documents the predicate accepts. */
   filter?: ((docId: number) => boolean) | undefined;
 }
@@ -102,6 +107,7 @@ export class LexicalIndex {
   // Scratch space reused by every query (the engine runs queries one at a time).
   private scores = new Float32Array(1024);
   private best = new Float32Array(1024);
+  private covered = new Float32Array(1024);
 
   constructor(options: LexicalIndexOptions) {
     this.options = options;
@@ -274,8 +280,12 @@ export class LexicalIndex {
     }
     this.scores = grow(this.scores, this.documentCount);
     this.best = grow(this.best, this.documentCount);
+    this.covered = grow(this.covered, this.documentCount);
     const scores = this.scores;
     const best = this.best;
+    const covered = this.covered;
+    let totalWeight = 0;
+    for (const term of query) totalWeight += term.weight;
     const fieldLengths = this.fieldLengths;
     const alive = this.alive;
     const touched: number[] = [];
@@ -316,6 +326,7 @@ export class LexicalIndex {
       for (const docId of tokenTouched) {
         if (scores[docId] === 0) touched.push(docId);
         scores[docId]! += best[docId]!;
+        covered[docId]! += term.weight;
         best[docId] = 0;
       }
     }
@@ -324,9 +335,12 @@ export class LexicalIndex {
     const docIds = new Int32Array(touched.length);
     const out = new Float32Array(touched.length);
     let n = 0;
+    const coordination = options.coordination;
     for (const docId of touched) {
-      const score = scores[docId]!;
+      let score = scores[docId]!;
+      if (coordination !== 0) score *= Math.pow(covered[docId]! / totalWeight, coordination);
       scores[docId] = 0;
+      covered[docId] = 0;
       if (filter && !filter(docId)) continue;
       docIds[n] = docId;
       out[n++] = score;

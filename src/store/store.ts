@@ -46,12 +46,25 @@ export interface Store {
   count(): Promise<number>;
   /** Every stored product, in batches (for index rebuilds). */
   scan(batchSize?: number): AsyncIterable<Product[]>;
+  /**
+   * Changes with seq > `seq`, oldest first, at most `limit` (default: all). Throws SNAPSHOT_INVALID when
+   * `seq` is older than what pruneChanges removed: the caller must rebuild from scan().
+   */
   changesSince(seq: number, limit?: number): Promise<Change[]>;
+  /**
+   * Drops change-log entries with seq <= `throughSeq` (each holds a full product copy, so the log would
+   * otherwise grow without bound). Call only with the seq of a snapshot already written. Seqs are never
+   * reused: lastSeq() is unaffected. Returns how many entries were removed.
+   */
+  pruneChanges(throughSeq: number): Promise<number>;
   lastSeq(): Promise<number>;
   getMeta(key: string): Promise<string | undefined>;
+  /** `schema_version` and `changes_pruned_through` are kept by the store itself (INVALID_REQUEST). */
   setMeta(key: string, value: string): Promise<void>;
   /** Index snapshot bytes with the change-log position they reflect (written atomically). */
   writeSnapshot(name: string, seq: number, data: Uint8Array): Promise<void>;
+  /** Undefined when there is none; SNAPSHOT_INVALID when it is corrupt or truncated (rebuild instead). */
   readSnapshot(name: string): Promise<{ seq: number; data: Uint8Array } | undefined>;
+  /** Flushes and closes; later calls throw ENGINE_CLOSED (closing again is a no-op). */
   close(): Promise<void>;
 }
