@@ -1,6 +1,7 @@
 import type { Token, TokenKind } from '../text/token.ts';
 import { packSections, Sections } from './binary-sections.ts';
 import { grow } from './growable.ts';
+import { PostingPool } from './posting-pool.ts';
 import { TermTrie } from './term-trie.ts';
 
 /**
@@ -79,17 +80,15 @@ export class LexicalIndex {
   private readonly termIds = new Map<string, number>();
   private termKeys: string[] = [];
   private termKinds: Uint8Array = new Uint8Array(1024);
-  private postingDocs: Int32Array[] = [];
-  /** fieldCount term frequencies (capped at 255) per posting. */
-  private postingTfs: Uint8Array[] = [];
-  private postingLength: Int32Array = new Int32Array(1024);
+  /** Postings: document number and fieldCount term frequencies (capped at 255) each. */
+  private postings: PostingPool;
   /** Live documents containing the term. */
   private documentFrequency: Int32Array = new Int32Array(1024);
   /** Surface forms (unstemmed words, numbers) → term ids, for prefixes and typos. */
   private readonly surfaces = new TermTrie();
   private surfaceList: string[] = [];
   private surfaceTerms: number[] = [];
-  private readonly surfaceSeen = new Set<string>();
+  private readonly surfaceTermIds = new Map<string, number>();
 
   // Documents
   private externalIds: string[] = [];
@@ -104,6 +103,12 @@ export class LexicalIndex {
   private liveCount = 0;
   private fieldLengthSums: Float64Array;
 
+  // Scratch space for counting one document's terms: per term, the last document that used it and its slot.
+  private termLastDoc: Int32Array = new Int32Array(1024).fill(-1);
+  private termSlot: Int32Array = new Int32Array(1024);
+  private slotTerms: Int32Array = new Int32Array(256);
+  private slotTfs: Uint8Array = new Uint8Array(256 * 8);
+
   // Scratch space reused by every query (the engine runs queries one at a time).
   private scores = new Float32Array(1024);
   private best = new Float32Array(1024);
@@ -113,6 +118,7 @@ export class LexicalIndex {
     this.options = options;
     this.fieldCount = options.fields.length;
     this.fieldLengths = new Uint16Array(1024 * this.fieldCount);
+    this.postings = new PostingPool(this.fieldCount);
     this.fieldLengthSums = new Float64Array(this.fieldCount);
   }
 
@@ -154,38 +160,42 @@ export class LexicalIndex {
     this.alive[docId] = 1;
     this.liveCount++;
 
-    // Count term frequencies per field.
-    const counts = new Map<number, Uint8Array>();
+    // Count term frequencies per field in reusable scratch arrays (no allocation per document).
+    const slots = this.slotTerms;
+    let slotCount = 0;
     for (let f = 0; f < F; f++) {
       const tokens = fields[f] ?? [];
-      this.fieldLengths[docId * F + f] = Math.min(tokens.length, 65535);
-      this.fieldLengthSums[f]! += Math.min(tokens.length, 65535);
+      const length = Math.min(tokens.length, 65535);
+      this.fieldLengths[docId * F + f] = length;
+      this.fieldLengthSums[f]! += length;
       for (const token of tokens) {
         const termId = this.intern(token);
-        let tf = counts.get(termId);
-        if (!tf) {
-          tf = new Uint8Array(F);
-          counts.set(termId, tf);
+        let slot: number;
+        if (this.termLastDoc[termId] === docId) {
+          slot = this.termSlot[termId]!;
+        } else {
+          slot = slotCount++;
+          this.termLastDoc[termId] = docId;
+          this.termSlot[termId] = slot;
+          if (slot >= slots.length) {
+            this.slotTerms = grow(this.slotTerms, slot + 1);
+            this.slotTfs = grow(this.slotTfs, (slot + 1) * F);
+          }
+          this.slotTerms[slot] = termId;
+          this.slotTfs.fill(0, slot * F, slot * F + F);
         }
-        if (tf[f]! < 255) tf[f]!++;
+        const at = slot * F + f;
+        if (this.slotTfs[at]! < 255) this.slotTfs[at]!++;
       }
     }
 
     this.docTermStart[docId] = this.docTermPoolLength;
-    this.docTermCount[docId] = counts.size;
-    this.docTermPool = grow(this.docTermPool, this.docTermPoolLength + counts.size);
-    for (const [termId, tf] of counts) {
+    this.docTermCount[docId] = slotCount;
+    this.docTermPool = grow(this.docTermPool, this.docTermPoolLength + slotCount);
+    for (let slot = 0; slot < slotCount; slot++) {
+      const termId = this.slotTerms[slot]!;
       this.docTermPool[this.docTermPoolLength++] = termId;
-      const length = this.postingLength[termId]!;
-      let docs = this.postingDocs[termId]!;
-      if (length >= docs.length) {
-        docs = grow(docs, length + 1);
-        this.postingDocs[termId] = docs;
-        this.postingTfs[termId] = grow(this.postingTfs[termId]!, docs.length * F);
-      }
-      docs[length] = docId;
-      this.postingTfs[termId]!.set(tf, length * F);
-      this.postingLength[termId] = length + 1;
+      this.postings.append(termId, docId, this.slotTfs, slot * F);
       this.documentFrequency[termId]!++;
     }
     return docId;
@@ -303,25 +313,26 @@ export class LexicalIndex {
       for (const { termId, weight } of expansions) {
         matchedKeys.add(this.termKeys[termId]!);
         const factor = idf * weight * term.weight * (k1 + 1);
-        const docs = this.postingDocs[termId]!;
-        const tfs = this.postingTfs[termId]!;
-        const length = this.postingLength[termId]!;
-        for (let i = 0; i < length; i++) {
-          const docId = docs[i]!;
-          if (alive[docId] !== 1) continue;
-          let tf = 0;
-          const base = i * F;
-          const lengths = docId * F;
-          for (let f = 0; f < F; f++) {
-            const count = tfs[base + f]!;
-            if (count !== 0)
-              tf += (boosts[f]! * count) / (normA[f]! + normB[f]! * fieldLengths[lengths + f]!);
+        const docs = this.postings.docs;
+        const tfs = this.postings.tfs;
+        this.postings.forEachBlock(termId, (start, n) => {
+          for (let slot = start; slot < start + n; slot++) {
+            const docId = docs[slot]!;
+            if (alive[docId] !== 1) continue;
+            let tf = 0;
+            const base = slot * F;
+            const lengths = docId * F;
+            for (let f = 0; f < F; f++) {
+              const count = tfs[base + f]!;
+              if (count !== 0)
+                tf += (boosts[f]! * count) / (normA[f]! + normB[f]! * fieldLengths[lengths + f]!);
+            }
+            const score = (factor * tf) / (tf + k1);
+            const previous = best[docId]!;
+            if (previous === 0) tokenTouched.push(docId);
+            if (score > previous) best[docId] = score;
           }
-          const score = (factor * tf) / (tf + k1);
-          const previous = best[docId]!;
-          if (previous === 0) tokenTouched.push(docId);
-          if (score > previous) best[docId] = score;
-        }
+        });
       }
       for (const docId of tokenTouched) {
         if (scores[docId] === 0) touched.push(docId);
@@ -356,20 +367,7 @@ export class LexicalIndex {
     for (let docId = 0; docId < this.documentCount; docId++)
       if (this.alive[docId] === 1) mapping[docId] = next++;
 
-    for (let termId = 0; termId < this.termKeys.length; termId++) {
-      const docs = this.postingDocs[termId]!;
-      const tfs = this.postingTfs[termId]!;
-      const length = this.postingLength[termId]!;
-      let kept = 0;
-      for (let i = 0; i < length; i++) {
-        const target = mapping[docs[i]!]!;
-        if (target === -1) continue;
-        docs[kept] = target;
-        if (kept !== i) tfs.copyWithin(kept * F, i * F, i * F + F);
-        kept++;
-      }
-      this.postingLength[termId] = kept;
-    }
+    this.postings = this.postings.compact(this.termKeys.length, mapping);
 
     const pool = new Int32Array(Math.max(8, this.docTermPoolLength));
     let poolLength = 0;
@@ -392,6 +390,8 @@ export class LexicalIndex {
     this.docTermPoolLength = poolLength;
     this.alive.fill(0);
     this.alive.fill(1, 0, next);
+    // Document numbers are reused from here on: forget which document last counted each term.
+    this.termLastDoc.fill(-1);
     this.documentCount = next;
     return mapping;
   }
@@ -399,33 +399,34 @@ export class LexicalIndex {
   /** Approximate bytes held by the index structures. */
   byteSize(): number {
     let bytes = this.alive.byteLength + this.fieldLengths.byteLength + this.docTermPool.byteLength;
-    bytes += this.docTermStart.byteLength + this.docTermCount.byteLength + this.postingLength.byteLength;
-    for (let termId = 0; termId < this.termKeys.length; termId++) {
-      bytes += this.postingDocs[termId]!.byteLength + this.postingTfs[termId]!.byteLength;
-    }
-    return bytes;
+    bytes += this.docTermStart.byteLength + this.docTermCount.byteLength;
+    return bytes + this.postings.byteSize();
   }
 
   serialize(): Uint8Array {
     const F = this.fieldCount;
     const terms = this.termKeys.length;
+    const postingLength = new Int32Array(terms);
     let postings = 0;
-    for (let termId = 0; termId < terms; termId++) postings += this.postingLength[termId]!;
+    for (let termId = 0; termId < terms; termId++)
+      postings += postingLength[termId] = this.postings.length(termId);
     const docs = new Int32Array(postings);
     const tfs = new Uint8Array(postings * F);
     let offset = 0;
+    const pool = this.postings;
     for (let termId = 0; termId < terms; termId++) {
-      const length = this.postingLength[termId]!;
-      docs.set(this.postingDocs[termId]!.subarray(0, length), offset);
-      tfs.set(this.postingTfs[termId]!.subarray(0, length * F), offset * F);
-      offset += length;
+      pool.forEachBlock(termId, (start, n) => {
+        docs.set(pool.docs.subarray(start, start + n), offset);
+        tfs.set(pool.tfs.subarray(start * F, (start + n) * F), offset * F);
+        offset += n;
+      });
     }
     const D = this.documentCount;
     return packSections({
       meta: JSON.stringify({ fields: this.options.fields, documentCount: D, liveCount: this.liveCount }),
       termKeys: this.termKeys.join('\u0000'),
       termKinds: this.termKinds.slice(0, terms),
-      postingLength: this.postingLength.slice(0, terms),
+      postingLength,
       documentFrequency: this.documentFrequency.slice(0, terms),
       postingDocs: docs,
       postingTfs: tfs,
@@ -457,24 +458,24 @@ export class LexicalIndex {
     index.termKeys = termKeysJoined === '' ? [] : termKeysJoined.split('\u0000');
     const terms = index.termKeys.length;
     index.termKinds = sections.uint8('termKinds');
-    index.postingLength = sections.int32('postingLength');
+    const postingLength = sections.int32('postingLength');
     index.documentFrequency = sections.int32('documentFrequency');
     const docs = sections.int32('postingDocs');
     const tfs = sections.uint8('postingTfs');
+    index.growTermScratch(terms);
+    index.postings.reserve(Math.ceil(docs.length * 1.5) + 3 * terms);
     let offset = 0;
     for (let termId = 0; termId < terms; termId++) {
       index.termIds.set(index.termKeys[termId]!, termId);
-      const length = index.postingLength[termId]!;
-      index.postingDocs[termId] = docs.slice(offset, offset + length);
-      index.postingTfs[termId] = tfs.slice(offset * F, (offset + length) * F);
-      offset += length;
+      const end = offset + postingLength[termId]!;
+      for (; offset < end; offset++) index.postings.append(termId, docs[offset]!, tfs, offset * F);
     }
     const surfacesJoined = sections.string('surfaces');
     const surfaceTerms = sections.int32('surfaceTerms');
     index.surfaceList = surfacesJoined === '' ? [] : surfacesJoined.split('\u0000');
     index.surfaceTerms = Array.from(surfaceTerms);
     index.surfaceList.forEach((surface, i) => {
-      index.surfaceSeen.add(surface);
+      index.surfaceTermIds.set(surface, surfaceTerms[i]!);
       index.surfaces.insert(surface, surfaceTerms[i]!);
     });
     const externalJoined = sections.string('externalIds');
@@ -495,7 +496,13 @@ export class LexicalIndex {
   }
 
   private intern(token: Token): number {
-    const key = termKey(token);
+    const isSurfaceKind = token.kind === 'word' || token.kind === 'number';
+    // A surface form always analyses to the same term, so one lookup serves the common case.
+    if (isSurfaceKind) {
+      const known = this.surfaceTermIds.get(token.surface);
+      if (known !== undefined) return known;
+    }
+    const key = token.kind === 'cjk-bigram' ? termKey(token) : token.term;
     let termId = this.termIds.get(key);
     if (termId === undefined) {
       termId = this.termKeys.length;
@@ -503,18 +510,24 @@ export class LexicalIndex {
       this.termKeys.push(key);
       this.termKinds = grow(this.termKinds, termId + 1);
       this.termKinds[termId] = KIND_INDEX.get(token.kind)!;
-      this.postingLength = grow(this.postingLength, termId + 1);
       this.documentFrequency = grow(this.documentFrequency, termId + 1);
-      this.postingDocs.push(new Int32Array(2));
-      this.postingTfs.push(new Uint8Array(2 * this.fieldCount));
+      this.growTermScratch(termId + 1);
     }
-    if ((token.kind === 'word' || token.kind === 'number') && !this.surfaceSeen.has(token.surface)) {
-      this.surfaceSeen.add(token.surface);
+    if (isSurfaceKind) {
+      this.surfaceTermIds.set(token.surface, termId);
       this.surfaceList.push(token.surface);
       this.surfaceTerms.push(termId);
       this.surfaces.insert(token.surface, termId);
     }
     return termId;
+  }
+
+  private growTermScratch(length: number): void {
+    if (length <= this.termLastDoc.length) return;
+    const previous = this.termLastDoc.length;
+    this.termLastDoc = grow(this.termLastDoc, length);
+    this.termLastDoc.fill(-1, previous);
+    this.termSlot = grow(this.termSlot, length);
   }
 
   private ensureDocCapacity(length: number): void {

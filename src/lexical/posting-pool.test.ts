@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PostingPool } from './posting-pool.ts';
+
+function postingsOf(pool: PostingPool, term: number): Array<[number, number[]]> {
+  const out: Array<[number, number[]]> = [];
+  pool.forEachBlock(term, (start, n) => {
+    for (let slot = start; slot < start + n; slot++) {
+      out.push([pool.docs[slot]!, Array.from(pool.tfs.subarray(slot * 2, slot * 2 + 2))]);
+    }
+  });
+  return out;
+}
+
+describe('PostingPool', () => {
+  it('keeps interleaved appends of many terms in order across block boundaries', () => {
+    const pool = new PostingPool(2);
+    const expected = new Map<number, Array<[number, number[]]>>();
+    for (let doc = 0; doc < 5000; doc++) {
+      for (const term of [doc % 7, 7 + (doc % 3), 20]) {
+        const tfs = Uint8Array.of(doc % 256, term);
+        pool.append(term, doc, tfs, 0);
+        if (!expected.has(term)) expected.set(term, []);
+        expected.get(term)!.push([doc, [doc % 256, term]]);
+      }
+    }
+    for (const [term, postings] of expected) {
+      assert.equal(pool.length(term), postings.length);
+      assert.deepEqual(postingsOf(pool, term), postings);
+    }
+    assert.equal(pool.length(99), 0);
+  });
+
+  it('compacts away dropped documents and renumbers the rest', () => {
+    const pool = new PostingPool(2);
+    for (let doc = 0; doc < 100; doc++) pool.append(doc % 2, doc, Uint8Array.of(1, doc), 0);
+    const mapping = new Int32Array(100).map((_, doc) => (doc % 3 === 0 ? -1 : doc - Math.floor(doc / 3) - 1));
+    const compacted = pool.compact(2, mapping);
+    const kept = [...Array(100).keys()].filter((doc) => doc % 3 !== 0);
+    for (const term of [0, 1]) {
+      const expected = kept.filter((doc) => doc % 2 === term).map((doc) => [mapping[doc]!, [1, doc]]);
+      assert.deepEqual(postingsOf(compacted, term), expected);
+    }
+  });
+});
