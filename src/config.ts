@@ -106,7 +106,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     typoWeights: [0.6, 0.4],
     typoExactPrefix: 1,
     coordination: 1,
-    termWeights: { word: 1, number: 1, 'cjk-word': 1, 'cjk-char': 0.3, 'cjk-bigram': 0.6 },
+    termWeights: { word: 1, number: 1, 'cjk-word': 0.25, 'cjk-char': 0.7, 'cjk-bigram': 0.25 },
   },
   snapshot: { enabled: true, everyChanges: 50_000 },
   server: { host: '127.0.0.1', port: 7700, maxBodyBytes: 16 * 1024 * 1024, adminKey: undefined },

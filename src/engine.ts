@@ -372,6 +372,7 @@ class SoukEngine implements Engine {
         twoTyposMinLength: search.twoTyposMinLength,
         termWeights: search.termWeights,
       });
+      terms.push(...this.index.compoundAlternatives(terms));
       const result = this.index.match(terms, {
         maxExpansions: search.maxExpansions,
         prefixWeight: search.prefixWeight,

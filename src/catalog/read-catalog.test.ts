@@ -6,9 +6,9 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isSoukError } from '../errors.ts';
 import { readCatalog, readCatalogBatches, type CatalogRecord, type ReadProgress } from './read-catalog.ts';
+import { haveSharedDatasets, LUMA_CATALOGUE, SHARED_DATASETS } from '../../test/helpers/shared-datasets.ts';
 
 const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
-const datasets = '/work/shared/datasets';
 const temp = mkdtempSync(join(tmpdir(), 'souk-read-catalog-'));
 after(() => rmSync(temp, { recursive: true, force: true }));
 
@@ -362,9 +362,9 @@ describe('readCatalog: files', () => {
   });
 });
 
-describe('readCatalog: datasets', { skip: !existsSync(datasets) && 'shared datasets not present' }, () => {
+describe('readCatalog: datasets', () => {
   it('loads all 191 Luma products with zero errors and existing absolute image paths', async () => {
-    const records = await readAll(join(datasets, 'luma/products.jsonl'));
+    const records = await readAll(LUMA_CATALOGUE);
     assert.equal(records.length, 191);
     assert.deepEqual(errorSummary(records), []);
     let images = 0;
@@ -379,8 +379,9 @@ describe('readCatalog: datasets', { skip: !existsSync(datasets) && 'shared datas
     assert.ok(images > 191);
   });
 
-  it('reads and validates the 54,667-line Home Depot catalogue quickly', async () => {
-    const file = join(datasets, 'homedepot/products.jsonl');
+  it('reads and validates the 54,667-line Home Depot catalogue', async (t) => {
+    if (!haveSharedDatasets(t)) return;
+    const file = join(SHARED_DATASETS, 'homedepot/products.jsonl');
     const started = performance.now();
     let products = 0;
     let errors = 0;

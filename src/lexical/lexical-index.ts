@@ -39,6 +39,11 @@ export interface QueryTerm {
   prefix: boolean;
   /** Largest edit distance accepted for typo matches (0 = exact only). */
   maxTypos: number;
+  /**
+   * For alternative spellings of other query words (a split or joined compound): the query weight a match
+   * covers for coordination. Alternatives do not count towards the query's total weight.
+   */
+  alternativeCredit?: number;
 }
 
 export interface MatchOptions {
@@ -274,6 +279,57 @@ export class LexicalIndex {
   }
 
   /**
+   * Alternatives for compounds spelled apart or together: adjacent query words whose concatenation is a
+   * catalogue word ("deck over" → "deckover"), and a word missing from the catalogue that splits into two
+   * catalogue words ("rainbird" → "rain" + "bird").
+   */
+  compoundAlternatives(query: readonly QueryTerm[], minSplitLength = 6): QueryTerm[] {
+    const out: QueryTerm[] = [];
+    const words = query.filter((term) => term.kind === 'word' && term.alternativeCredit === undefined);
+    for (let i = 0; i + 1 < words.length; i++) {
+      const left = words[i]!;
+      const right = words[i + 1]!;
+      const joined = left.surface + right.surface;
+      const termId = this.surfaceTermIds.get(joined);
+      if (termId === undefined || this.documentFrequency[termId] === 0) continue;
+      out.push({
+        term: this.termKeys[termId]!,
+        surface: joined,
+        kind: 'word',
+        weight: Math.max(left.weight, right.weight),
+        prefix: false,
+        maxTypos: 0,
+        alternativeCredit: left.weight + right.weight,
+      });
+    }
+    for (const word of words) {
+      const known = this.surfaceTermIds.get(word.surface);
+      if ((known !== undefined && this.documentFrequency[known]! > 0) || word.surface.length < minSplitLength) continue;
+      let best: [number, number, number] | undefined;
+      for (let at = 2; at <= word.surface.length - 2; at++) {
+        const head = this.surfaceTermIds.get(word.surface.slice(0, at));
+        const tail = this.surfaceTermIds.get(word.surface.slice(at));
+        if (head === undefined || tail === undefined) continue;
+        const support = Math.min(this.documentFrequency[head]!, this.documentFrequency[tail]!);
+        if (support > 0 && (!best || support > best[2])) best = [head, tail, support];
+      }
+      if (!best) continue;
+      for (const termId of [best[0], best[1]]) {
+        out.push({
+          term: this.termKeys[termId]!,
+          surface: this.termKeys[termId]!,
+          kind: 'word',
+          weight: word.weight,
+          prefix: false,
+          maxTypos: 0,
+          alternativeCredit: word.weight / 2,
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
    * Scores every live document matching at least one query term. A query term contributes its best
    * expansion per document (an exact match and a typo of the same word do not add up).
    */
@@ -295,7 +351,7 @@ export class LexicalIndex {
     const best = this.best;
     const covered = this.covered;
     let totalWeight = 0;
-    for (const term of query) totalWeight += term.weight;
+    for (const term of query) if (term.alternativeCredit === undefined) totalWeight += term.weight;
     const fieldLengths = this.fieldLengths;
     const alive = this.alive;
     const touched: number[] = [];
@@ -337,7 +393,7 @@ export class LexicalIndex {
       for (const docId of tokenTouched) {
         if (scores[docId] === 0) touched.push(docId);
         scores[docId]! += best[docId]!;
-        covered[docId]! += term.weight;
+        covered[docId]! += term.alternativeCredit ?? term.weight;
         best[docId] = 0;
       }
     }
@@ -349,7 +405,7 @@ export class LexicalIndex {
     const coordination = options.coordination;
     for (const docId of touched) {
       let score = scores[docId]!;
-      if (coordination !== 0) score *= Math.pow(covered[docId]! / totalWeight, coordination);
+      if (coordination !== 0) score *= Math.pow(Math.min(1, covered[docId]! / totalWeight), coordination);
       scores[docId] = 0;
       covered[docId] = 0;
       if (filter && !filter(docId)) continue;

@@ -339,42 +339,4 @@ describe('SqliteStore', () => {
       assert.deepEqual(openInChild(dir), { ok: true });
     });
   });
-
-  it(
-    'upserts a large catalogue fast (Home Depot, reported)',
-    { skip: !existsSync('/work/shared/datasets/homedepot/products.jsonl') },
-    async () => {
-      const { readCatalogBatches } = await import('../catalog/read-catalog.ts');
-      const products: Product[] = [];
-      for await (const batch of readCatalogBatches('/work/shared/datasets/homedepot/products.jsonl')) {
-        for (const record of batch) if (record.product) products.push(record.product);
-      }
-      const store: SqliteStore = await openSqliteStore(freshDir());
-      try {
-        const timed = async (label: string, list: Product[]) => {
-          const started = performance.now();
-          let changed = 0;
-          for (let i = 0; i < list.length; i += 5000)
-            changed += (await store.upsert(list.slice(i, i + 5000))).changed.length;
-          const ms = performance.now() - started;
-          console.log(
-            `${label}: ${list.length} products in ${ms.toFixed(0)} ms (${Math.round((list.length / ms) * 1000)}/s)`,
-          );
-          return changed;
-        };
-        assert.equal(await timed('insert', products), products.length);
-        assert.equal(await timed('unchanged', products), 0);
-        assert.equal(
-          await timed(
-            'update',
-            products.map((p) => ({ ...p, price: 1 })),
-          ),
-          products.length,
-        );
-        assert.equal(await store.count(), products.length);
-      } finally {
-        await store.close();
-      }
-    },
-  );
 });
