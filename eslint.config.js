@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'examples/', 'coverage/', 'web/vendor/'] },
+  { ignores: ['dist/', 'node_modules/', 'examples/', 'coverage/', 'web/vendor/', 'bench/_*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -19,7 +19,7 @@ import { runStoreContract } from '../../test/store-contract.ts';
 import { productContentHash } from '../catalog/product-schema.ts';
 import { isSoukError, SoukError } from '../errors.ts';
 import type { Product } from '../types.ts';
-import { DB_FILE_NAME, openSqliteStore, toStoreError, type SqliteStore } from './sqlite-store.ts';
+import { DB_FILE_NAME, openSqliteStore, toStoreError } from './sqlite-store.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const base = mkdtempSync(join(tmpdir(), 'souk-sqlite-store-'));
