@@ -118,7 +118,12 @@ class SoukEngine implements Engine {
     // Repair from the log: replay what happened after the snapshot was taken.
     let seq = snapshotSeq;
     for (;;) {
-      const changes = await this.store.changesSince(seq, 5000);
+      const changes = await this.store.changesSince(seq, 5000).catch(() => undefined);
+      if (changes === undefined) {
+        // The log no longer reaches back to the snapshot (pruned): rebuild from the products.
+        await this.rebuild();
+        return;
+      }
       if (changes.length === 0) break;
       for (const change of changes) {
         if (change.op === 'delete') this.removeFromIndex(change.id);
@@ -360,7 +365,11 @@ class SoukEngine implements Engine {
     let docIds: Int32Array;
     let scores: Float32Array;
     let matchedKeys = new Set<string>();
-    if (queryTokens.length === 0) {
+    if (queryTokens.length === 0 && q.trim() !== '') {
+      // Text with nothing searchable in it (punctuation only) matches nothing; only an empty query browses.
+      docIds = new Int32Array(0);
+      scores = new Float32Array(0);
+    } else if (queryTokens.length === 0) {
       const live = this.index.liveDocIds();
       docIds = filter ? live.filter((docId) => filter(docId)) : live;
       scores = new Float32Array(docIds.length);
@@ -459,6 +468,8 @@ class SoukEngine implements Engine {
     await this.serialized(async () => {
       const mapping = this.index.vacuum();
       this.values.remap(mapping, this.index.capacity);
+      // The snapshot on disk still holds the tombstones: make the next close write a fresh one.
+      this.changesSinceSnapshot = Math.max(1, this.changesSinceSnapshot);
     });
   }
 

@@ -68,7 +68,9 @@ function referenceMatches(
   const out: string[] = [];
   for (const product of reference.values()) {
     const attributes = Object.values(product.attributes ?? {}).map(String);
-    const text = [product.title, product.description ?? '', product.brand ?? '', ...attributes].join(' ').toLowerCase();
+    const text = [product.title, product.description ?? '', product.brand ?? '', ...attributes]
+      .join(' ')
+      .toLowerCase();
     if (text.split(/\s+/).includes(word) && (!filter || filter(product))) out.push(product.id);
   }
   return out.sort();

@@ -1,0 +1,292 @@
+/**
+ * Crash safety with real processes: `souk ingest` and `souk serve` are killed with SIGKILL at awkward
+ * moments, then the data directory is opened again and checked against the SQLite file itself.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { createEngine } from '../src/engine.ts';
+import type { Engine } from '../src/engine-api.ts';
+import type { IngestReport, Product, SearchResponse } from '../src/types.ts';
+import { runCli, startCliServer, type CliServer } from './helpers/cli-process.ts';
+import { fetchJson } from './helpers/http.ts';
+import { PACKAGE_ROOT, SOUK_BIN } from './helpers/paths.ts';
+import { productId, uniqueToken, writeSyntheticCatalogue } from './helpers/synthetic-catalogue.ts';
+import { makeTempDir, removeTempDir } from './helpers/temp-dir.ts';
+
+const LINES = 50_000;
+/** Products per transaction in `souk ingest` (the engine's default batch size). */
+const BATCH = 5000;
+
+let work: string;
+const servers: CliServer[] = [];
+const engines: Engine[] = [];
+
+before(async () => {
+  work = await makeTempDir('souk-engine-crash-');
+});
+
+after(async () => {
+  await Promise.all(servers.map((server) => server.stop('SIGKILL')));
+  for (const engine of engines) await engine.close().catch(() => undefined);
+  await removeTempDir(work);
+});
+
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  if (!('SOUK_ADMIN_KEY' in extra)) delete env.SOUK_ADMIN_KEY;
+  delete env.SOUK_DEBUG;
+  return env;
+}
+
+interface KilledIngest {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  killedOnProgress: boolean;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * Runs `souk ingest` and SIGKILLs it as soon as it reports progress (printed at most every 2 s, after a
+ * batch has been committed, while the next one is being read or written), or after `fallbackMs` if it has
+ * printed nothing by then.
+ */
+function ingestAndKill(file: string, dataDir: string, fallbackMs: number): Promise<KilledIngest> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [SOUK_BIN, 'ingest', file, '--data', dataDir], {
+      cwd: PACKAGE_ROOT,
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let killedOnProgress = false;
+    const kill = (onProgress: boolean): void => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      killedOnProgress ||= onProgress;
+      child.kill('SIGKILL');
+    };
+    child.stdout.resume();
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (/ingest: \d+ lines/.test(stderr)) kill(true);
+    });
+    const fallback = setTimeout(() => kill(false), fallbackMs);
+    const hardStop = setTimeout(() => child.kill('SIGKILL'), 55_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(fallback);
+      clearTimeout(hardStop);
+      resolve({ code, signal, killedOnProgress, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+function readDb(dataDir: string): { ids: string[]; seqs: number[]; lastSeq: number } {
+  const db = new Database(join(dataDir, 'souk.db'), { readonly: true, fileMustExist: true });
+  try {
+    const ids = db.prepare('SELECT id FROM products').pluck().all() as string[];
+    const seqs = db.prepare('SELECT seq FROM changes ORDER BY seq').pluck().all() as number[];
+    const lastSeq =
+      (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").pluck().get() as
+        number | undefined) ?? 0;
+    return { ids, seqs, lastSeq };
+  } finally {
+    db.close();
+  }
+}
+
+function assertGapFree(seqs: number[], lastSeq: number): void {
+  seqs.forEach((seq, i) => {
+    if (seq !== i + 1) assert.fail(`change log seq ${seq} at position ${i + 1}: gap or reuse`);
+  });
+  assert.equal(lastSeq, seqs.length, 'the sequence counter matches the last logged change');
+}
+
+async function openEngine(dataDir: string): Promise<Engine> {
+  const engine = await createEngine({ dataDir });
+  engines.push(engine);
+  return engine;
+}
+
+async function closeEngine(engine: Engine): Promise<void> {
+  await engine.close();
+  engines.splice(engines.indexOf(engine), 1);
+}
+
+describe('kill -9 during souk ingest', () => {
+  it('leaves a consistent store, and a second ingest completes it', { timeout: 60_000 }, async (t) => {
+    // If the machine is fast enough to finish before the kill, try again with a bigger catalogue.
+    let lines = LINES;
+    let file = '';
+    let dataDir = '';
+    let killed: KilledIngest | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      file = join(work, `catalogue-${lines}.jsonl`);
+      dataDir = join(work, `ingest-data-${attempt}`);
+      await writeSyntheticCatalogue(file, lines);
+      killed = await ingestAndKill(file, dataDir, 10_000);
+      if (killed.signal === 'SIGKILL') break;
+      t.diagnostic(`attempt ${attempt}: ingest of ${lines} lines finished before the kill; retrying bigger`);
+      lines *= 4;
+    }
+    assert.ok(killed);
+    assert.equal(killed.signal, 'SIGKILL', `souk ingest was killed (code ${killed.code}): ${killed.stderr}`);
+    assert.equal(killed.code, null);
+
+    // Open it the way the next `souk` command would, which recovers the WAL.
+    const engine = await openEngine(dataDir);
+    const db = readDb(dataDir);
+    const stored = db.ids.length;
+    t.diagnostic(`killed after ${killed.ms} ms with ${stored} of ${lines} products stored`);
+    assert.ok(stored < lines, 'the ingest was interrupted before the end');
+    if (killed.killedOnProgress) assert.ok(stored > 0, 'at least the reported batch was committed');
+    // Each batch is one transaction, written in file order: the store holds whole batches from the start.
+    assert.equal(stored % BATCH, 0, `${stored} is a whole number of ${BATCH}-product batches`);
+    assert.deepEqual(
+      new Set(db.ids),
+      new Set(Array.from({ length: stored }, (_, i) => productId(i))),
+      'the stored products are the first lines of the file',
+    );
+    assertGapFree(db.seqs, db.lastSeq);
+    assert.equal(db.seqs.length, stored, 'one logged change per stored product');
+
+    const stats = await engine.stats();
+    assert.equal(stats.products, stored);
+    assert.equal(stats.seq, db.lastSeq);
+    let misses = 0;
+    for (let i = 0; i < stored; i++) {
+      const response: SearchResponse = await engine.search({ q: uniqueToken(i), limit: 2, highlight: false });
+      if (response.total !== 1 || response.hits[0]?.id !== productId(i)) {
+        misses++;
+        if (misses <= 5) t.diagnostic(`${uniqueToken(i)}: ${JSON.stringify(response.hits.map((h) => h.id))}`);
+      }
+    }
+    assert.equal(misses, 0, 'every stored product is found by its unique token');
+    assert.equal(
+      (await engine.search({ q: uniqueToken(stored) })).total,
+      0,
+      'unstored products are not found',
+    );
+    await closeEngine(engine);
+
+    // Ingest the same file again, to the end.
+    const again = await runCli(['ingest', file, '--data', dataDir, '--json'], {
+      cwd: PACKAGE_ROOT,
+      timeoutMs: 60_000,
+    });
+    assert.equal(again.signal, null, again.stderr);
+    assert.equal(again.code, 0, again.stderr);
+    const report = JSON.parse(again.stdout) as IngestReport;
+    assert.equal(report.rejected, 0);
+    assert.equal(report.unchanged, stored, 'products already stored are not rewritten');
+    assert.equal(report.loaded, lines - stored);
+
+    const complete = await openEngine(dataDir);
+    const after = readDb(dataDir);
+    assert.equal(after.ids.length, lines);
+    assertGapFree(after.seqs, after.lastSeq);
+    assert.equal(after.seqs.length, lines);
+    assert.equal((await complete.stats()).products, lines);
+    const last = await complete.search({ q: uniqueToken(lines - 1) });
+    assert.deepEqual(
+      last.hits.map((h) => h.id),
+      [productId(lines - 1)],
+    );
+    for (const i of [0, stored - 1, stored, Math.floor(lines / 2)].filter((i) => i >= 0)) {
+      assert.deepEqual(
+        (await complete.search({ q: uniqueToken(i) })).hits.map((h) => h.id),
+        [productId(i)],
+        `product ${i}`,
+      );
+    }
+    await closeEngine(complete);
+  });
+});
+
+describe('kill -9 of souk serve after acknowledged writes', () => {
+  it('keeps every acknowledged PUT, PATCH and DELETE', { timeout: 60_000 }, async () => {
+    const dataDir = join(work, 'serve-data');
+    const key = 'crash-test-admin-key';
+    const env = { SOUK_ADMIN_KEY: key };
+    const server = await startCliServer(['serve', '--data', dataDir, '--port', '0'], {
+      cwd: PACKAGE_ROOT,
+      env,
+      timeoutMs: 30_000,
+    });
+    servers.push(server);
+    assert.match(server.url, /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+$/, 'loopback only');
+    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+
+    const unauthorised = await fetch(`${server.url}/products/x`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'no key' }),
+    });
+    assert.equal(unauthorised.status, 401);
+    await unauthorised.body?.cancel();
+
+    for (let i = 0; i < 5; i++) {
+      const put = await fetchJson<{ seq: number; count: number }>(`${server.url}/products/pre-${i}`, {
+        method: 'PUT',
+        headers: auth,
+        body: JSON.stringify({ title: `early wombat ${i}`, price: i }),
+      });
+      assert.equal(put.status, 200);
+    }
+    const patched = await fetchJson<Product>(`${server.url}/products/pre-1`, {
+      method: 'PATCH',
+      headers: auth,
+      body: JSON.stringify({ title: 'patched wombat', price: null }),
+    });
+    assert.equal(patched.status, 200);
+    const deleted = await fetchJson(`${server.url}/products/pre-2`, { method: 'DELETE', headers: auth });
+    assert.equal(deleted.status, 200);
+
+    // The write under test: kill the server the moment its acknowledgement arrives.
+    const put = await fetchJson<{ seq: number; count: number }>(`${server.url}/products/x`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ title: 'Acknowledged Platypus Lamp', price: 42, brand: 'Durable' }),
+    });
+    const exit = await server.stop('SIGKILL');
+    assert.equal(put.status, 200);
+    assert.equal(put.body.count, 1);
+    assert.equal(exit.signal, 'SIGKILL');
+
+    // Restart the server on the same directory and read everything back over HTTP.
+    const restarted = await startCliServer(['serve', '--data', dataDir, '--port', '0'], {
+      cwd: PACKAGE_ROOT,
+      env,
+      timeoutMs: 30_000,
+    });
+    servers.push(restarted);
+    const x = await fetchJson<Product>(`${restarted.url}/products/x`);
+    assert.equal(x.status, 200);
+    assert.equal(x.body.title, 'Acknowledged Platypus Lamp');
+    assert.equal(x.body.price, 42);
+    const search = await fetchJson<SearchResponse>(`${restarted.url}/search?q=platypus`);
+    assert.deepEqual(
+      search.body.hits.map((h) => h.id),
+      ['x'],
+    );
+    const wombats = await fetchJson<SearchResponse>(`${restarted.url}/search?q=wombat&limit=10`);
+    assert.deepEqual(wombats.body.hits.map((h) => h.id).sort(), ['pre-0', 'pre-1', 'pre-3', 'pre-4']);
+    const pre1 = await fetchJson<Product>(`${restarted.url}/products/pre-1`);
+    assert.equal(pre1.body.title, 'patched wombat');
+    assert.equal(pre1.body.price, undefined);
+    assert.equal((await fetchJson(`${restarted.url}/products/pre-2`)).status, 404);
+    assert.equal(put.body.seq, 8, 'five puts, a patch and a delete came first');
+    await restarted.stop('SIGTERM');
+    servers.splice(servers.indexOf(restarted), 1);
+    servers.splice(servers.indexOf(server), 1);
+
+    const db = readDb(dataDir);
+    assertGapFree(db.seqs, db.lastSeq);
+    assert.equal(db.lastSeq, put.body.seq);
+    assert.deepEqual(db.ids.sort(), ['pre-0', 'pre-1', 'pre-3', 'pre-4', 'x']);
+  });
+});
