@@ -13,7 +13,7 @@ import { highlight } from './search/highlight.ts';
 import { planQuery } from './search/query-plan.ts';
 import { topK } from './search/top-k.ts';
 import { createMemoryStore } from './store/memory-store.ts';
-import { openSqliteStore } from './store/sqlite-store.ts';
+import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
 import type { Store } from './store/store.ts';
 import { analyze } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
@@ -43,7 +43,7 @@ const SORT_ORDERS: readonly SortOrder[] = [
 /** Creates an engine: opens (or creates) the store, then loads the index from a snapshot or rebuilds it. */
 export async function createEngine(config: SoukConfig = {}): Promise<Engine> {
   const resolved = resolveConfig(config);
-  const store = resolved.dataDir ? await openSqliteStore(resolved.dataDir) : createMemoryStore();
+  const store = resolved.dataDir ? await ThreadedSqliteStore.open(resolved.dataDir) : createMemoryStore();
   const engine = new SoukEngine(resolved, store);
   try {
     await engine.open();
@@ -97,7 +97,10 @@ function firstError(errors: LineError[], where: string): SoukError {
 class SoukEngine implements Engine {
   private index: LexicalIndex;
   private values = new DocValues();
-  private writes: Promise<unknown> = Promise.resolve();
+  /** Index updates and maintenance steps, in the order their writes were issued. */
+  private applied: Promise<unknown> = Promise.resolve();
+  /** Change-log position the index reflects (what a snapshot may claim). */
+  private appliedSeq = 0;
   private closed = false;
   private changesSinceSnapshot = 0;
 
@@ -110,6 +113,7 @@ class SoukEngine implements Engine {
 
   async open(): Promise<void> {
     const lastSeq = await this.store.lastSeq();
+    this.appliedSeq = lastSeq;
     const snapshotSeq = await this.loadSnapshot(lastSeq);
     if (snapshotSeq === undefined) {
       await this.rebuild();
@@ -182,31 +186,56 @@ class SoukEngine implements Engine {
     this.values.remove(docId);
   }
 
-  /** Runs writes one at a time so the index sees changes in log order. */
-  private serialized<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Issues a store write at once (stores commit writes in call order) and applies its outcome to the index
+   * after every earlier write's. A caller's promise resolves once its write is both durable and searchable.
+   * With the threaded SQLite store this lets the next batch's commit overlap this batch's indexing.
+   */
+  private write<T extends { seq: number }, R>(
+    storeWrite: () => Promise<T>,
+    apply: (outcome: T) => R,
+  ): Promise<R> {
     this.assertOpen();
-    const run = this.writes.then(work, work);
-    this.writes = run.catch(() => undefined);
-    return run;
+    const outcome = storeWrite().catch((error: unknown) => {
+      throw toSoukError(error);
+    });
+    outcome.catch(() => undefined); // handled below, once the earlier writes are applied
+    const result = this.applied
+      .then(() => outcome)
+      .then((done) => {
+        const value = apply(done);
+        this.appliedSeq = Math.max(this.appliedSeq, done.seq);
+        return value;
+      });
+    // A failed snapshot only costs start-up time later; it must not fail the writes queued behind it.
+    this.applied = result.then(() => this.snapshotIfDue()).catch(() => undefined);
+    return result;
+  }
+
+  /** Runs a maintenance step (vacuum, snapshot) after every write issued so far has been applied. */
+  private afterWrites<T>(step: () => Promise<T> | T): Promise<T> {
+    this.assertOpen();
+    const result = this.applied.then(step);
+    this.applied = result.catch(() => undefined);
+    return result;
   }
 
   private assertOpen(): void {
     if (this.closed) throw new SoukError('ENGINE_CLOSED', 'the engine is closed');
   }
 
-  private async writeProducts(
-    products: Product[],
-  ): Promise<{ seq: number; changed: number; unchanged: number }> {
-    const outcome = await this.store.upsert(products).catch((error: unknown) => {
-      throw toSoukError(error);
-    });
-    for (const product of outcome.changed) this.addToIndex(product);
-    await this.noteChanges(outcome.changed.length);
-    return { seq: outcome.seq, changed: outcome.changed.length, unchanged: outcome.unchanged };
+  private writeProducts(products: Product[]): Promise<{ seq: number; changed: number; unchanged: number }> {
+    return this.write(
+      () => this.store.upsert(products),
+      (outcome) => {
+        for (const product of outcome.changed) this.addToIndex(product);
+        this.changesSinceSnapshot += outcome.changed.length;
+        return { seq: outcome.seq, changed: outcome.changed.length, unchanged: outcome.unchanged };
+      },
+    );
   }
 
-  private async noteChanges(count: number): Promise<void> {
-    this.changesSinceSnapshot += count;
+  private async snapshotIfDue(): Promise<void> {
     const { enabled, everyChanges } = this.config.snapshot;
     if (enabled && this.config.dataDir && this.changesSinceSnapshot >= everyChanges)
       await this.writeSnapshot();
@@ -242,21 +271,27 @@ class SoukEngine implements Engine {
     let batch: Product[] = [];
     let linesRead = 0;
     let progress = { bytesRead: 0, totalBytes: undefined as number | undefined };
+    // At most two batches in flight: one committing in the store while the next is read and indexed.
+    const inFlight: Array<Promise<void>> = [];
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       const products = batch;
       batch = [];
-      const written = await this.serialized(() => this.writeProducts(products));
-      report.loaded += written.changed;
-      report.unchanged += written.unchanged;
-      report.seq = Math.max(report.seq, written.seq);
-      options.onProgress?.({
-        linesRead,
-        loaded: report.loaded + report.unchanged,
-        rejected: report.rejected,
-        bytesRead: progress.bytesRead,
-        totalBytes: progress.totalBytes,
+      const done = this.writeProducts(products).then((written) => {
+        report.loaded += written.changed;
+        report.unchanged += written.unchanged;
+        report.seq = Math.max(report.seq, written.seq);
+        options.onProgress?.({
+          linesRead,
+          loaded: report.loaded + report.unchanged,
+          rejected: report.rejected,
+          bytesRead: progress.bytesRead,
+          totalBytes: progress.totalBytes,
+        });
       });
+      done.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
+      inFlight.push(done);
+      if (inFlight.length > 1) await inFlight.shift();
     };
     const records = readCatalog(file, {
       onProgress: (p) => {
@@ -274,6 +309,7 @@ class SoukEngine implements Engine {
       }
     }
     await flush();
+    await Promise.all(inFlight);
     options.onProgress?.({
       linesRead,
       loaded: report.loaded + report.unchanged,
@@ -292,7 +328,7 @@ class SoukEngine implements Engine {
       if (!product || errors.length > 0) throw firstError(errors, `product ${position}`);
       valid.push(product);
     });
-    const written = await this.serialized(() => this.writeProducts(valid));
+    const written = await this.writeProducts(valid);
     return { seq: written.seq, count: written.changed };
   }
 
@@ -307,26 +343,26 @@ class SoukEngine implements Engine {
       if (errors.length > 0) throw firstError(errors, `patch of ${id}`);
       return { id, patch: patch as Record<string, unknown> };
     });
-    return this.serialized(async () => {
-      const outcome = await this.store.patch(checked).catch((error: unknown) => {
-        throw toSoukError(error);
-      });
-      for (const product of outcome.products) this.addToIndex(product);
-      await this.noteChanges(outcome.products.length);
-      return outcome.products;
-    });
+    return this.write(
+      () => this.store.patch(checked),
+      (outcome) => {
+        for (const product of outcome.products) this.addToIndex(product);
+        this.changesSinceSnapshot += outcome.products.length;
+        return outcome.products;
+      },
+    );
   }
 
   async delete(input: string | string[]): Promise<WriteResult> {
     const ids = Array.isArray(input) ? input : [input];
-    return this.serialized(async () => {
-      const outcome = await this.store.delete(ids).catch((error: unknown) => {
-        throw toSoukError(error);
-      });
-      for (const id of outcome.deleted) this.removeFromIndex(id);
-      await this.noteChanges(outcome.deleted.length);
-      return { seq: outcome.seq, count: outcome.deleted.length };
-    });
+    return this.write(
+      () => this.store.delete(ids),
+      (outcome) => {
+        for (const id of outcome.deleted) this.removeFromIndex(id);
+        this.changesSinceSnapshot += outcome.deleted.length;
+        return { seq: outcome.seq, count: outcome.deleted.length };
+      },
+    );
   }
 
   async get(id: string): Promise<Product | undefined> {
@@ -465,7 +501,7 @@ class SoukEngine implements Engine {
   }
 
   async vacuum(): Promise<void> {
-    await this.serialized(async () => {
+    await this.afterWrites(() => {
       const mapping = this.index.vacuum();
       this.values.remap(mapping, this.index.capacity);
       // The snapshot on disk still holds the tombstones: make the next close write a fresh one.
@@ -474,12 +510,12 @@ class SoukEngine implements Engine {
   }
 
   async snapshot(): Promise<void> {
-    await this.serialized(() => this.writeSnapshot());
+    await this.afterWrites(() => this.writeSnapshot());
   }
 
   private async writeSnapshot(): Promise<void> {
     if (!this.config.dataDir) return;
-    const seq = await this.store.lastSeq();
+    const seq = this.appliedSeq;
     const data = packSections({
       meta: JSON.stringify({ format: SNAPSHOT_FORMAT, options: JSON.stringify(indexOptions(this.config)) }),
       lexical: this.index.serialize(),
@@ -491,7 +527,7 @@ class SoukEngine implements Engine {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.writes;
+    await this.applied;
     if (this.config.snapshot.enabled && this.changesSinceSnapshot > 0) {
       await this.writeSnapshot().catch(() => undefined);
     }

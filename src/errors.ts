@@ -43,7 +43,12 @@ export class SoukError extends Error {
   readonly code: SoukErrorCode;
   readonly details: SoukErrorDetails;
 
-  constructor(code: SoukErrorCode, message: string, details: SoukErrorDetails = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: SoukErrorCode,
+    message: string,
+    details: SoukErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'SoukError';
     this.code = code;
@@ -68,7 +73,12 @@ export function toSoukError(error: unknown): SoukError {
     return new SoukError('DISK_FULL', `No space left on device: ${message}`, {}, { cause: error });
   }
   if (sysCode === 'EROFS' || sysCode === 'EACCES' || sysCode === 'SQLITE_READONLY') {
-    return new SoukError('STORE_READ_ONLY', `Data directory is not writable: ${message}`, {}, { cause: error });
+    return new SoukError(
+      'STORE_READ_ONLY',
+      `Data directory is not writable: ${message}`,
+      {},
+      { cause: error },
+    );
   }
   return new SoukError('INTERNAL', message, {}, { cause: error });
 }

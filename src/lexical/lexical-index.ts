@@ -304,7 +304,8 @@ export class LexicalIndex {
     }
     for (const word of words) {
       const known = this.surfaceTermIds.get(word.surface);
-      if ((known !== undefined && this.documentFrequency[known]! > 0) || word.surface.length < minSplitLength) continue;
+      if ((known !== undefined && this.documentFrequency[known]! > 0) || word.surface.length < minSplitLength)
+        continue;
       let best: [number, number, number] | undefined;
       for (let at = 2; at <= word.surface.length - 2; at++) {
         const head = this.surfaceTermIds.get(word.surface.slice(0, at));
