@@ -48,6 +48,8 @@ export interface SearchDefaults {
   prefixWeight: number;
   /** Weights of matches at edit distance 1 and 2 relative to an exact match. */
   typoWeights: [number, number];
+  /** Look for typo corrections only of query words found in fewer products than this (Infinity: always). */
+  typoMaxFrequency: number;
   /** Exponent of the share of query words a product matches, multiplied into its score (0 = off). */
   coordination: number;
   /** Leading characters a typo match must share with the query word (0 allows a typo anywhere; 1 is 10× faster). */
@@ -106,6 +108,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     typoWeights: [0.6, 0.4],
     typoExactPrefix: 1,
     coordination: 1,
+    typoMaxFrequency: 5,
     termWeights: { word: 1, number: 1, 'cjk-word': 0.25, 'cjk-char': 0.7, 'cjk-bigram': 0.25 },
   },
   snapshot: { enabled: true, everyChanges: 50_000 },

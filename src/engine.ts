@@ -423,6 +423,7 @@ class SoukEngine implements Engine {
         prefixWeight: search.prefixWeight,
         typoWeights: search.typoWeights,
         typoExactPrefix: search.typoExactPrefix,
+        typoMaxFrequency: search.typoMaxFrequency,
         coordination: search.coordination,
         filter,
       });

@@ -24,6 +24,7 @@ const OPTIONS: MatchOptions = {
   prefixWeight: 0.8,
   typoWeights: [0.6, 0.4],
   coordination: 0,
+  typoMaxFrequency: Infinity,
   typoExactPrefix: 0,
 };
 

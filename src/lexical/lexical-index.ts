@@ -1,7 +1,7 @@
 import type { Token, TokenKind } from '../text/token.ts';
 import { packSections, Sections } from './binary-sections.ts';
 import { grow } from './growable.ts';
-import { PostingPool } from './posting-pool.ts';
+import { FIRST_BLOCK, LARGEST_BLOCK, PostingPool } from './posting-pool.ts';
 import { TermTrie } from './term-trie.ts';
 
 /**
@@ -55,6 +55,8 @@ export interface MatchOptions {
   typoWeights: readonly [number, number];
   /** Leading characters a typo match must share with the query word (0 allows a typo anywhere). */
   typoExactPrefix: number;
+  /** Look for typo corrections only of words found in fewer documents than this. */
+  typoMaxFrequency: number;
   /**
    * Exponent of the coordination factor (share of the query's term weight a document matches); 0 turns it
    * off. It lifts documents matching all query words above ones matching a single rare word many times.
@@ -242,7 +244,10 @@ export class LexicalIndex {
   /** Vocabulary terms a query term matches, with their weights relative to an exact match. */
   expand(
     query: QueryTerm,
-    options: Pick<MatchOptions, 'maxExpansions' | 'prefixWeight' | 'typoWeights' | 'typoExactPrefix'>,
+    options: Pick<
+      MatchOptions,
+      'maxExpansions' | 'prefixWeight' | 'typoWeights' | 'typoExactPrefix' | 'typoMaxFrequency'
+    >,
   ): Expansion[] {
     const best = new Map<number, number>();
     const offer = (termId: number, weight: number): void => {
@@ -261,7 +266,10 @@ export class LexicalIndex {
           if (length > typed) offer(termId, options.prefixWeight * (0.5 + (0.5 * typed) / length));
         });
       }
-      if (query.maxTypos > 0 && kind === WORD) {
+      // A word the catalogue already uses often is rarely a typo: its corrections would only add noise (and
+      // the trie walk is the costliest step of a query).
+      const exactFrequency = exact === undefined ? 0 : this.documentFrequency[exact]!;
+      if (query.maxTypos > 0 && kind === WORD && exactFrequency < options.typoMaxFrequency) {
         let added = 0;
         this.surfaces.forEachWithin(
           query.surface,
@@ -370,10 +378,16 @@ export class LexicalIndex {
       for (const { termId, weight } of expansions) {
         matchedKeys.add(this.termKeys[termId]!);
         const factor = idf * weight * term.weight * (k1 + 1);
-        const docs = this.postings.docs;
-        const tfs = this.postings.tfs;
-        this.postings.forEachBlock(termId, (start, n) => {
-          for (let slot = start; slot < start + n; slot++) {
+        const pool = this.postings;
+        const docs = pool.docs;
+        const tfs = pool.tfs;
+        // The block walk of PostingPool.forEachBlock, inlined: this loop is the hot path of every query.
+        let remaining = pool.length(termId);
+        let block = pool.firstBlock(termId);
+        let capacity = FIRST_BLOCK;
+        while (remaining > 0) {
+          const end = block + Math.min(capacity, remaining);
+          for (let slot = block; slot < end; slot++) {
             const docId = docs[slot]!;
             if (alive[docId] !== 1) continue;
             let tf = 0;
@@ -389,7 +403,10 @@ export class LexicalIndex {
             if (previous === 0) tokenTouched.push(docId);
             if (score > previous) best[docId] = score;
           }
-        });
+          remaining -= end - block;
+          block = docs[block + capacity]!;
+          capacity = Math.min(capacity * 2, LARGEST_BLOCK);
+        }
       }
       for (const docId of tokenTouched) {
         if (scores[docId] === 0) touched.push(docId);

@@ -1,7 +1,7 @@
 import { grow } from './growable.ts';
 
-const FIRST_BLOCK = 2;
-const LARGEST_BLOCK = 1 << 14;
+export const FIRST_BLOCK = 2;
+export const LARGEST_BLOCK = 1 << 14;
 
 /**
  * All postings of the index in two shared arrays, as chains of blocks per term whose sizes double
@@ -51,6 +51,11 @@ export class PostingPool {
     for (let f = 0; f < F; f++) this.tfs[base + f] = tfs[tfOffset + f]!;
     this.tailUsed[term] = used + 1;
     this.count[term]!++;
+  }
+
+  /** Slot of the term's first block (-1 when it has none); later blocks follow the chain (see forEachBlock). */
+  firstBlock(term: number): number {
+    return term < this.head.length ? this.head[term]! : -1;
   }
 
   /** Calls `visit(start, n)` for each block of the term: slots start … start + n - 1, in append order. */
