@@ -1,5 +1,5 @@
 import { validatePatch, validateProduct } from './catalog/product-schema.ts';
-import { readCatalog } from './catalog/read-catalog.ts';
+import { readCatalogBatches } from './catalog/read-catalog.ts';
 import type { ResolvedConfig, SoukConfig } from './config.ts';
 import { FIELD_NAMES, resolveConfig } from './config.ts';
 import type { Engine, IngestOptions } from './engine-api.ts';
@@ -247,8 +247,9 @@ class SoukEngine implements Engine {
     const errors: LineError[] = [];
     let rejected = 0;
     if (options.strict) {
-      for await (const record of readCatalog(file)) {
-        if (record.errors.length > 0) {
+      for await (const records of readCatalogBatches(file)) {
+        for (const record of records) {
+          if (record.errors.length === 0) continue;
           rejected++;
           if (errors.length < 1000) errors.push(...record.errors);
         }
@@ -293,20 +294,22 @@ class SoukEngine implements Engine {
       inFlight.push(done);
       if (inFlight.length > 1) await inFlight.shift();
     };
-    const records = readCatalog(file, {
+    const batches = readCatalogBatches(file, {
       onProgress: (p) => {
         progress = { bytesRead: p.bytesRead, totalBytes: p.totalBytes };
       },
     });
-    for await (const record of records) {
-      linesRead++;
-      if (record.product && record.errors.length === 0) {
-        batch.push(record.product);
-        if (batch.length >= batchSize) await flush();
-      } else {
-        report.rejected++;
-        if (!options.strict) errors.push(...record.errors);
+    for await (const records of batches) {
+      for (const record of records) {
+        linesRead++;
+        if (record.product && record.errors.length === 0) {
+          batch.push(record.product);
+        } else {
+          report.rejected++;
+          if (!options.strict) errors.push(...record.errors);
+        }
       }
+      if (batch.length >= batchSize) await flush();
     }
     await flush();
     await Promise.all(inFlight);
