@@ -276,8 +276,9 @@ class SoukEngine implements Engine {
     const inFlight: Array<Promise<void>> = [];
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
-      const products = batch;
-      batch = [];
+      // Exactly batchSize products per transaction, so a crash leaves whole batches in file order.
+      const products = batch.length > batchSize ? batch.splice(0, batchSize) : batch;
+      if (products === batch) batch = [];
       const done = this.writeProducts(products).then((written) => {
         report.loaded += written.changed;
         report.unchanged += written.unchanged;
@@ -309,7 +310,7 @@ class SoukEngine implements Engine {
           if (!options.strict) errors.push(...record.errors);
         }
       }
-      if (batch.length >= batchSize) await flush();
+      while (batch.length >= batchSize) await flush();
     }
     await flush();
     await Promise.all(inFlight);
