@@ -19,6 +19,11 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'UNAUTHORIZED',
   'NOT_FOUND',
+  'INVALID_IMAGE',
+  // embedding models
+  'EMBEDDER_NOT_CONFIGURED',
+  'MODEL_NOT_FOUND',
+  'EMBEDDING_FAILED',
   // storage
   'STORE_ERROR',
   'STORE_READ_ONLY',

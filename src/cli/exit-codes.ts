@@ -13,7 +13,9 @@ import type { SoukErrorCode } from '../errors.ts';
  * | 65   | input data error (EX_DATAERR)             | INVALID_JSON, INVALID_CSV, MISSING_FIELD, INVALID_FIELD,     |
  * |      |                                           | UNSUPPORTED_FORMAT, STRICT_LOAD_FAILED, PAYLOAD_TOO_LARGE;   |
  * |      |                                           | also `souk ingest` when any line was rejected                |
+ * | 65   |                                           | INVALID_IMAGE                                                |
  * | 66   | not found (EX_NOINPUT)                    | FILE_NOT_FOUND, PRODUCT_NOT_FOUND, NOT_FOUND                 |
+ * | 69   | model unavailable (EX_UNAVAILABLE)        | EMBEDDER_NOT_CONFIGURED, MODEL_NOT_FOUND, EMBEDDING_FAILED   |
  * | 73   | data directory read-only (EX_CANTCREAT)   | STORE_READ_ONLY                                              |
  * | 74   | store I/O error (EX_IOERR)                | STORE_ERROR, SNAPSHOT_INVALID                                |
  * | 75   | disk full, retry after freeing space      | DISK_FULL                                                    |
@@ -26,6 +28,7 @@ export const EXIT_INTERNAL = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_DATA_ERROR = 65;
 export const EXIT_NOT_FOUND = 66;
+export const EXIT_UNAVAILABLE = 69;
 export const EXIT_READ_ONLY = 73;
 export const EXIT_IO_ERROR = 74;
 export const EXIT_DISK_FULL = 75;
@@ -48,6 +51,10 @@ export const EXIT_CODES: Record<SoukErrorCode, number> = {
   PAYLOAD_TOO_LARGE: EXIT_DATA_ERROR,
   UNAUTHORIZED: EXIT_NO_PERMISSION,
   NOT_FOUND: EXIT_NOT_FOUND,
+  INVALID_IMAGE: EXIT_DATA_ERROR,
+  EMBEDDER_NOT_CONFIGURED: EXIT_UNAVAILABLE,
+  MODEL_NOT_FOUND: EXIT_UNAVAILABLE,
+  EMBEDDING_FAILED: EXIT_UNAVAILABLE,
   STORE_ERROR: EXIT_IO_ERROR,
   STORE_READ_ONLY: EXIT_READ_ONLY,
   DISK_FULL: EXIT_DISK_FULL,

@@ -21,6 +21,10 @@ import { SoukError, toSoukError, type SoukErrorCode, type SoukErrorDetails } fro
  * | PAYLOAD_TOO_LARGE   | 413    |
  * | UNAUTHORIZED        | 401    |
  * | NOT_FOUND           | 404    |
+ * | INVALID_IMAGE       | 400    |
+ * | EMBEDDER_NOT_CONFIGURED | 400 |
+ * | MODEL_NOT_FOUND     | 500    |
+ * | EMBEDDING_FAILED    | 502    |
  * | STORE_ERROR         | 500    |
  * | STORE_READ_ONLY     | 503    |
  * | DISK_FULL           | 507    |
@@ -44,6 +48,12 @@ export const HTTP_STATUS: Record<SoukErrorCode, ContentfulStatusCode> = {
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  INVALID_IMAGE: 400,
+  // The request asked for a retrieval mode this engine was configured without (see `embedding`).
+  EMBEDDER_NOT_CONFIGURED: 400,
+  MODEL_NOT_FOUND: 500,
+  // A model server (the `http` provider) or model runtime failed: the fault is upstream of souk.
+  EMBEDDING_FAILED: 502,
   STORE_ERROR: 500,
   // Both are conditions an operator can fix without a code change, so clients may retry later.
   STORE_READ_ONLY: 503,
