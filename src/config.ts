@@ -25,6 +25,100 @@ export interface SoukConfig {
   search?: Partial<SearchDefaults>;
   snapshot?: Partial<SnapshotConfig>;
   server?: Partial<ServerConfig>;
+  embedding?: {
+    text?: Partial<TextEmbeddingConfig>;
+    image?: Partial<ImageEmbeddingConfig>;
+  } & Partial<Omit<EmbeddingConfig, 'text' | 'image'>>;
+  vector?: Partial<VectorConfig>;
+  fusion?: Partial<Omit<FusionConfig, 'weights'>> & { weights?: Partial<FusionWeights> };
+  crossLingual?: Partial<CrossLingualConfig>;
+}
+
+export type TextEmbeddingProvider = 'use-lite' | 'transformers' | 'http' | 'none';
+export type ImageEmbeddingProvider = 'visual' | 'transformers' | 'none';
+
+export interface TextEmbeddingConfig {
+  /** `use-lite` (offline default, English), `transformers` (any transformers.js model), `http`, `none`. */
+  provider: TextEmbeddingProvider;
+  /** transformers: hub id or local folder; http: the model name sent to the server. */
+  model: string | undefined;
+  /** http: base URL of an OpenAI-compatible server (`…/v1/embeddings` is appended when missing). */
+  url: string | undefined;
+  /** http: sent as `Authorization: Bearer <apiKey>`. */
+  apiKey: string | undefined;
+  /** transformers: `mean` or `cls` pooling; unset = what the model's own config says (mean by default). */
+  pooling: 'mean' | 'cls' | undefined;
+  /** Prefixes for asymmetric models; unset = the model family's convention (e5: `query: ` / `passage: `). */
+  queryPrefix: string | undefined;
+  documentPrefix: string | undefined;
+  /** http: vector length, when the server cannot be asked before the first call. */
+  dims: number | undefined;
+  /** Texts per model call. */
+  batchSize: number;
+  /** http: per-request timeout and retries on 5xx / network errors (never on 4xx). */
+  timeoutMs: number;
+  retries: number;
+}
+
+export interface ImageEmbeddingConfig {
+  /** `visual` (offline default: colour and layout descriptor), `transformers` (CLIP-like), `none`. */
+  provider: ImageEmbeddingProvider;
+  /** transformers: hub id or local folder of a CLIP-like model. */
+  model: string | undefined;
+  /** Images per model call. */
+  batchSize: number;
+}
+
+export interface EmbeddingConfig {
+  text: TextEmbeddingConfig;
+  image: ImageEmbeddingConfig;
+  /** Read text in product images (OCR) into a searchable field. Slow: off by default. */
+  ocr: boolean;
+  /** Embed new and changed products in the background after every write (otherwise only `embed()`). */
+  auto: boolean;
+  /** Worker threads for models that compute on the calling thread (USE-Lite). */
+  workers: number;
+  /** Most texts or images waiting for a model at once; writers wait when it is full. */
+  queueSize: number;
+  /** transformers.js model cache folder (default: its own); `SOUK_MODELS_OFFLINE=1` forbids downloads. */
+  cacheDir: string | undefined;
+}
+
+export interface VectorConfig {
+  /** `auto`: exact scan below `exactBelow` vectors, HNSW above; or always `hnsw` / `exact`. */
+  index: 'auto' | 'hnsw' | 'exact';
+  exactBelow: number;
+  /** Storage of vectors in the approximate index. */
+  quantization: 'int8' | 'f16' | 'f32';
+  /** HNSW graph degree (M), and beam widths when adding and searching. */
+  connectivity: number;
+  expansionAdd: number;
+  expansionSearch: number;
+  /** First-stage candidates re-scored exactly (two-stage search). */
+  rescoreCandidates: number;
+}
+
+export interface FusionWeights {
+  lexical: number;
+  text: number;
+  image: number;
+}
+
+export interface FusionConfig {
+  /** `rrf` (reciprocal-rank fusion, default) or `score` (min-max normalised scores, weighted sum). */
+  method: 'rrf' | 'score';
+  /** RRF constant: a hit at rank r adds weight / (k + r). */
+  k: number;
+  weights: FusionWeights;
+  /** Candidates taken from each source before fusion. */
+  candidates: number;
+}
+
+export interface CrossLingualConfig {
+  /** Dictionary bridge (CC-CEDICT): Chinese queries also match English products and back. */
+  enabled: boolean;
+  /** Pinyin typed in Latin letters (`xiaogouwo`) also matches the Chinese words it spells. */
+  pinyin: boolean;
 }
 
 export interface SearchDefaults {
@@ -83,6 +177,10 @@ export interface ResolvedConfig {
   search: SearchDefaults;
   snapshot: SnapshotConfig;
   server: ServerConfig;
+  embedding: EmbeddingConfig;
+  vector: VectorConfig;
+  fusion: FusionConfig;
+  crossLingual: CrossLingualConfig;
 }
 
 export const DEFAULT_CONFIG: ResolvedConfig = {
@@ -113,6 +211,38 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
   },
   snapshot: { enabled: true, everyChanges: 50_000 },
   server: { host: '127.0.0.1', port: 7700, maxBodyBytes: 16 * 1024 * 1024, adminKey: undefined },
+  embedding: {
+    text: {
+      provider: 'use-lite',
+      model: undefined,
+      url: undefined,
+      apiKey: undefined,
+      pooling: undefined,
+      queryPrefix: undefined,
+      documentPrefix: undefined,
+      dims: undefined,
+      batchSize: 32,
+      timeoutMs: 30_000,
+      retries: 3,
+    },
+    image: { provider: 'visual', model: undefined, batchSize: 16 },
+    ocr: false,
+    auto: true,
+    workers: 1,
+    queueSize: 1024,
+    cacheDir: undefined,
+  },
+  vector: {
+    index: 'auto',
+    exactBelow: 5000,
+    quantization: 'int8',
+    connectivity: 16,
+    expansionAdd: 128,
+    expansionSearch: 64,
+    rescoreCandidates: 100,
+  },
+  fusion: { method: 'rrf', k: 60, weights: { lexical: 1, text: 1, image: 1 }, candidates: 200 },
+  crossLingual: { enabled: true, pinyin: true },
 };
 
 export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
@@ -131,5 +261,18 @@ export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
     },
     snapshot: { ...DEFAULT_CONFIG.snapshot, ...config.snapshot },
     server: { ...DEFAULT_CONFIG.server, ...config.server },
+    embedding: {
+      ...DEFAULT_CONFIG.embedding,
+      ...config.embedding,
+      text: { ...DEFAULT_CONFIG.embedding.text, ...config.embedding?.text },
+      image: { ...DEFAULT_CONFIG.embedding.image, ...config.embedding?.image },
+    },
+    vector: { ...DEFAULT_CONFIG.vector, ...config.vector },
+    fusion: {
+      ...DEFAULT_CONFIG.fusion,
+      ...config.fusion,
+      weights: { ...DEFAULT_CONFIG.fusion.weights, ...config.fusion?.weights },
+    },
+    crossLingual: { ...DEFAULT_CONFIG.crossLingual, ...config.crossLingual },
   };
 }

@@ -9,6 +9,7 @@ import { parseFilter } from './filter/filter-parser.ts';
 import { packSections, Sections } from './lexical/binary-sections.ts';
 import type { LexicalIndexOptions } from './lexical/lexical-index.ts';
 import { LexicalIndex, termKey } from './lexical/lexical-index.ts';
+import { bridgeQuery } from './query/cross-lingual.ts';
 import { highlight } from './search/highlight.ts';
 import { planQuery } from './search/query-plan.ts';
 import { topK } from './search/top-k.ts';
@@ -421,6 +422,9 @@ class SoukEngine implements Engine {
         twoTyposMinLength: search.twoTyposMinLength,
         termWeights: search.termWeights,
       });
+      if (this.config.crossLingual.enabled || this.config.crossLingual.pinyin) {
+        terms.push(...bridgeQuery(q, queryTokens, terms, this.index, this.config.crossLingual).terms);
+      }
       terms.push(...this.index.compoundAlternatives(terms));
       const result = this.index.match(terms, {
         maxExpansions: search.maxExpansions,
