@@ -326,8 +326,31 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
         () => store.setMeta('k', 'v'),
         () => store.writeSnapshot('s', 1, new Uint8Array(1)),
         () => store.readSnapshot('s'),
+        () => store.getEmbeddings('m', ['h']),
+        () => store.putEmbeddings('m', [{ hash: 'h', vector: new Float32Array(2) }]),
       ];
       for (const call of calls) await rejectsWith(call(), 'ENGINE_CLOSED');
+    });
+
+    withStore('caches embeddings by embedder and content hash, apart from the change log', async (store) => {
+      const a = Float32Array.from([0.6, 0.8, 0]);
+      const b = Float32Array.from([0, -1, 0.25]);
+      await store.putEmbeddings('m1', [
+        { hash: 'h1', vector: a },
+        { hash: 'h2', vector: b },
+      ]);
+      a[0] = 99; // the store keeps its own copy
+      const [first, missing, second] = await store.getEmbeddings('m1', ['h1', 'nope', 'h2']);
+      assert.deepEqual(
+        first && [...first],
+        [0.6, 0.8, 0].map((x) => Math.fround(x)),
+      );
+      assert.equal(missing, undefined);
+      assert.deepEqual(second && [...second], [0, -1, 0.25]);
+      assert.deepEqual(await store.getEmbeddings('m2', ['h1']), [undefined], 'other embedders do not see it');
+      await store.putEmbeddings('m1', [{ hash: 'h1', vector: Float32Array.from([1, 0, 0]) }]);
+      assert.deepEqual([...(await store.getEmbeddings('m1', ['h1']))[0]!], [1, 0, 0], 'replaced');
+      assert.equal(await store.lastSeq(), 0, 'no change-log entries');
     });
 
     withStore('a scan interrupted by close stops with ENGINE_CLOSED', async (store) => {
@@ -353,7 +376,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
         await store.delete(['b']);
         await store.setMeta('k', 'v');
         await store.writeSnapshot('index', 3, new Uint8Array([9]));
+        await store.putEmbeddings('m', [{ hash: 'h', vector: Float32Array.from([0.5, 0.25]) }]);
         store = await harness.reopen();
+        assert.deepEqual([...(await store.getEmbeddings('m', ['h']))[0]!], [0.5, 0.25]);
         assert.deepEqual(await store.get('a'), product('a', { price: 2 }));
         assert.equal(await store.get('b'), undefined);
         assert.equal(await store.count(), 1);

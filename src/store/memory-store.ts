@@ -46,6 +46,7 @@ export class MemoryStore implements Store {
   private seq = 0;
   private readonly meta = new Map<string, string>([[META_SCHEMA_VERSION, String(STORE_SCHEMA_VERSION)]]);
   private readonly snapshots = new Map<string, { seq: number; data: Uint8Array }>();
+  private readonly embeddings = new Map<string, Map<string, Float32Array>>();
 
   private live(): void {
     if (this.closed) throw storeClosed();
@@ -215,6 +216,25 @@ export class MemoryStore implements Store {
     checkSnapshotName(name);
     const snapshot = this.snapshots.get(name);
     return snapshot ? { seq: snapshot.seq, data: new Uint8Array(snapshot.data) } : undefined;
+  }
+
+  async getEmbeddings(embedder: string, hashes: readonly string[]): Promise<Array<Float32Array | undefined>> {
+    this.live();
+    const cache = this.embeddings.get(embedder);
+    return hashes.map((hash) => {
+      const vector = cache?.get(hash);
+      return vector && new Float32Array(vector);
+    });
+  }
+
+  async putEmbeddings(
+    embedder: string,
+    entries: ReadonlyArray<{ hash: string; vector: Float32Array }>,
+  ): Promise<void> {
+    this.live();
+    let cache = this.embeddings.get(embedder);
+    if (!cache) this.embeddings.set(embedder, (cache = new Map()));
+    for (const { hash, vector } of entries) cache.set(hash, new Float32Array(vector));
   }
 
   async close(): Promise<void> {

@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS products (
   hash TEXT NOT NULL,
   seq INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS embeddings (
+  embedder TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  vector BLOB NOT NULL,
+  PRIMARY KEY (embedder, hash)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   op TEXT NOT NULL CHECK (op IN ('upsert', 'patch', 'delete')),
@@ -194,6 +200,7 @@ export class SqliteStore implements Store {
     ) => { products: Product[]; seq: number };
     remove: (ids: readonly string[], at: number) => { deleted: string[]; seq: number };
     prune: (throughSeq: number) => number;
+    putEmbeddings: (embedder: string, entries: ReadonlyArray<{ hash: string; vector: Float32Array }>) => void;
   };
 
   /** Use openSqliteStore. */
@@ -262,6 +269,17 @@ export class SqliteStore implements Store {
         if (throughSeq > previous) s.setMeta.run(META_PRUNED_THROUGH, String(throughSeq));
         return removed;
       }).immediate,
+      putEmbeddings: db.transaction(
+        (embedder: string, entries: ReadonlyArray<{ hash: string; vector: Float32Array }>) => {
+          for (const { hash, vector } of entries) {
+            s.putEmbedding.run(
+              embedder,
+              hash,
+              Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+            );
+          }
+        },
+      ).immediate,
     };
   }
 
@@ -405,6 +423,27 @@ export class SqliteStore implements Store {
     }
   }
 
+  async getEmbeddings(embedder: string, hashes: readonly string[]): Promise<Array<Float32Array | undefined>> {
+    return this.run('reading embeddings', () => {
+      const found = new Map<string, Float32Array>();
+      // json_each keeps this one statement per call however many hashes are asked for.
+      const rows = this.statements.selectEmbeddings.all(embedder, JSON.stringify(hashes)) as Array<{
+        hash: string;
+        vector: Buffer;
+      }>;
+      for (const row of rows) found.set(row.hash, blobToVector(row.vector));
+      return hashes.map((hash) => found.get(hash));
+    });
+  }
+
+  async putEmbeddings(
+    embedder: string,
+    entries: ReadonlyArray<{ hash: string; vector: Float32Array }>,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    this.run('writing embeddings', () => this.transactions.putEmbeddings(embedder, entries));
+  }
+
   /** The connection's effective durability settings (diagnostics and tests). */
   settings(): { journalMode: string; synchronous: number; foreignKeys: number; busyTimeoutMs: number } {
     const db = this.live();
@@ -457,6 +496,10 @@ function prepareStatements(db: Db) {
     pruneChanges: db.prepare('DELETE FROM changes WHERE seq <= ?'),
     lastSeq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").pluck(),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+    selectEmbeddings: db.prepare(
+      'SELECT hash, vector FROM embeddings WHERE embedder = ? AND hash IN (SELECT value FROM json_each(?))',
+    ),
+    putEmbedding: db.prepare('INSERT OR REPLACE INTO embeddings (embedder, hash, vector) VALUES (?, ?, ?)'),
     setMeta: db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
@@ -516,4 +559,11 @@ export async function openSqliteStore(
     }
     throw toStoreError(error, dir, 'opening the store');
   }
+}
+
+/** A vector as stored: its float32 bytes (copied out of SQLite's buffer, which may be reused). */
+function blobToVector(blob: Buffer): Float32Array {
+  const vector = new Float32Array(blob.byteLength / 4);
+  new Uint8Array(vector.buffer).set(blob);
+  return vector;
 }

@@ -65,6 +65,16 @@ export interface Store {
   writeSnapshot(name: string, seq: number, data: Uint8Array): Promise<void>;
   /** Undefined when there is none; SNAPSHOT_INVALID when it is corrupt or truncated (rebuild instead). */
   readSnapshot(name: string): Promise<{ seq: number; data: Uint8Array } | undefined>;
+  /**
+   * Cached embeddings, by embedder key (`embedderKey`) and the content hash of what was embedded: a product
+   * whose embedded text is unchanged, or a second product with the same text, is never embedded again.
+   * Derived data, not logged as changes. Missing entries come back as undefined.
+   */
+  getEmbeddings(embedder: string, hashes: readonly string[]): Promise<Array<Float32Array | undefined>>;
+  putEmbeddings(
+    embedder: string,
+    entries: ReadonlyArray<{ hash: string; vector: Float32Array }>,
+  ): Promise<void>;
   /** Flushes and closes; later calls throw ENGINE_CLOSED (closing again is a no-op). */
   close(): Promise<void>;
 }

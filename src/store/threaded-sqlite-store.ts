@@ -135,6 +135,13 @@ export class ThreadedSqliteStore implements Store {
   setMeta(key: string, value: string) {
     return this.reader.setMeta(key, value);
   }
+  getEmbeddings(embedder: string, hashes: readonly string[]) {
+    return this.reader.getEmbeddings(embedder, hashes);
+  }
+  // Derived data: written on this thread's connection, outside the ordered product write path.
+  putEmbeddings(embedder: string, entries: ReadonlyArray<{ hash: string; vector: Float32Array }>) {
+    return this.reader.putEmbeddings(embedder, entries);
+  }
   writeSnapshot(name: string, seq: number, data: Uint8Array) {
     return this.reader.writeSnapshot(name, seq, data);
   }
