@@ -30,6 +30,13 @@ export type EmbedKind = 'query' | 'document';
 
 export interface TextEmbedder {
   readonly id: EmbedderId;
+  /**
+   * Whether queries in one language find documents in another through this model alone. When false, the
+   * engine embeds the dictionary bridge's translation of a query whose language differs from the catalogue's.
+   */
+  readonly multilingual: boolean;
+  /** Texts waiting for the model (for metrics), when the provider queues. */
+  readonly queueDepth?: number;
   /** One unit-length vector of `id.dims` numbers per text, in input order. */
   embed(texts: readonly string[], kind: EmbedKind): Promise<Float32Array[]>;
   /** Releases workers, sessions, sockets. */

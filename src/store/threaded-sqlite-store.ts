@@ -1,8 +1,7 @@
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { SoukError, type SoukErrorCode } from '../errors.ts';
 import type { Product } from '../types.ts';
+import { startWorker } from '../util/start-worker.ts';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.ts';
 import type { DeleteOutcome, PatchOutcome, Store, UpsertOutcome } from './store.ts';
 import type { WriterReply, WriterRequest } from './sqlite-writer-worker.ts';
@@ -48,19 +47,7 @@ export class ThreadedSqliteStore implements Store {
   static async open(dataDir: string): Promise<ThreadedSqliteStore> {
     // Opening on this thread first creates the schema and reports permission problems with a clear error.
     const reader = await openSqliteStore(dataDir);
-    const workerUrl = new URL(
-      `./sqlite-writer-worker${extname(fileURLToPath(import.meta.url))}`,
-      import.meta.url,
-    );
-    const options = { workerData: { dataDir: reader.dataDir } };
-    // A source checkout runs through tsx: the worker registers the same loader before loading its module.
-    const worker = workerUrl.pathname.endsWith('.ts')
-      ? new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
-            `.then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`,
-          { ...options, eval: true },
-        )
-      : new Worker(workerUrl, options);
+    const worker = startWorker(import.meta.url, 'sqlite-writer-worker', { dataDir: reader.dataDir });
     const store = new ThreadedSqliteStore(reader, worker);
     await new Promise<void>((resolve, reject) => {
       store.pending.set(0, { resolve: () => resolve(), reject });

@@ -1,0 +1,143 @@
+import type { Worker } from 'node:worker_threads';
+import { SoukError, type SoukErrorCode } from '../errors.ts';
+
+/** What a pool worker answers: one flat array of `count × dims` floats per job, or an error. */
+export type PoolReply =
+  | { id: number; ok: true; vectors: Float32Array; dims: number }
+  | { id: number; ok: false; error: { code: string; message: string } };
+
+/** A pool worker's first message: ready with its vector length, or why it could not start. */
+export type PoolHello =
+  { ready: true; dims: number } | { ready: false; error: { code: string; message: string } };
+
+interface Job {
+  id: number;
+  items: readonly unknown[];
+  resolve: (vectors: Float32Array[]) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Job | undefined;
+}
+
+/**
+ * Runs model calls on worker threads for models that compute on the calling thread (tfjs/wasm), so the
+ * event loop keeps answering while products are embedded. Jobs go to idle workers first come, first
+ * served. The queue is bounded in items: `run` waits while `capacity` items are already waiting, so a
+ * fast producer (a bulk ingest) slows down instead of queueing without limit.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private queuedItems = 0;
+  private readonly spaceWaiters: Array<() => void> = [];
+  private nextId = 1;
+  private closed = false;
+  private failure: unknown;
+  /** Vector length the workers reported. */
+  dims = 0;
+
+  private constructor(private readonly capacity: number) {}
+
+  /** Starts `size` workers and waits until every one has loaded its model. */
+  static async start(size: number, capacity: number, spawn: () => Worker): Promise<WorkerPool> {
+    const pool = new WorkerPool(Math.max(1, capacity));
+    const ready = Array.from({ length: Math.max(1, size) }, () => pool.add(spawn()));
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Items waiting for a worker (the embedding queue depth). */
+  get depth(): number {
+    return this.queuedItems;
+  }
+
+  private add(worker: Worker): Promise<void> {
+    const slot: Slot = { worker, busy: undefined };
+    this.slots.push(slot);
+    return new Promise((resolve, reject) => {
+      worker.once('message', (hello: PoolHello) => {
+        if (!hello.ready) {
+          reject(new SoukError(hello.error.code as SoukErrorCode, hello.error.message));
+          return;
+        }
+        this.dims = hello.dims;
+        worker.on('message', (reply: PoolReply) => this.settle(slot, reply));
+        resolve();
+      });
+      worker.on('error', (error) => {
+        reject(error);
+        this.fail(error);
+      });
+      worker.on('exit', (code) => {
+        if (!this.closed)
+          this.fail(new SoukError('EMBEDDING_FAILED', `embedding worker exited with code ${code}`));
+      });
+    });
+  }
+
+  async run(items: readonly unknown[]): Promise<Float32Array[]> {
+    if (items.length === 0) return [];
+    while (!this.closed && this.queuedItems > 0 && this.queuedItems + items.length > this.capacity) {
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+    }
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new SoukError('ENGINE_CLOSED', 'the embedder is closed');
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, items, resolve, reject });
+      this.queuedItems += items.length;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.busy || this.queue.length === 0) continue;
+      const job = this.queue.shift()!;
+      this.queuedItems -= job.items.length;
+      slot.busy = job;
+      slot.worker.postMessage({ id: job.id, items: job.items });
+      this.spaceWaiters.splice(0).forEach((wake) => wake());
+    }
+  }
+
+  private settle(slot: Slot, reply: PoolReply): void {
+    const job = slot.busy;
+    if (!job || job.id !== reply.id) return;
+    slot.busy = undefined;
+    if (reply.ok) {
+      const out: Float32Array[] = [];
+      for (let i = 0; i < job.items.length; i++)
+        out.push(reply.vectors.slice(i * reply.dims, (i + 1) * reply.dims));
+      job.resolve(out);
+    } else {
+      job.reject(new SoukError(reply.error.code as SoukErrorCode, reply.error.message));
+    }
+    this.dispatch();
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= error;
+    for (const slot of this.slots) {
+      slot.busy?.reject(error);
+      slot.busy = undefined;
+    }
+    for (const job of this.queue.splice(0)) job.reject(error);
+    this.queuedItems = 0;
+    this.spaceWaiters.splice(0).forEach((wake) => wake());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new SoukError('ENGINE_CLOSED', 'the embedder is closed'));
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+}
