@@ -4,6 +4,7 @@
  */
 
 import type { TokenKind } from './text/token.ts';
+import type { SearchMode } from './types.ts';
 
 export type FieldName = 'title' | 'brand' | 'category' | 'attributes' | 'description';
 export const FIELD_NAMES: readonly FieldName[] = ['title', 'brand', 'category', 'attributes', 'description'];
@@ -74,9 +75,12 @@ export interface EmbeddingConfig {
   image: ImageEmbeddingConfig;
   /** Read text in product images (OCR) into a searchable field. Slow: off by default. */
   ocr: boolean;
-  /** Embed new and changed products in the background after every write (otherwise only `embed()`). */
+  /**
+   * Embed new and changed products in the background after every write; otherwise only `embed()` does.
+   * Off for the library and the CLI's batch commands, on for `souk serve` and `souk demo`.
+   */
   auto: boolean;
-  /** Worker threads for models that compute on the calling thread (USE-Lite). */
+  /** Worker threads per model (USE-Lite and onnxruntime both compute on the thread that calls them). */
   workers: number;
   /** Most texts or images waiting for a model at once; writers wait when it is full. */
   queueSize: number;
@@ -122,6 +126,8 @@ export interface CrossLingualConfig {
 }
 
 export interface SearchDefaults {
+  /** Retrieval mode when a request gives none; `auto` = hybrid once products have text vectors, else keyword. */
+  mode: 'auto' | SearchMode;
   /** Page size when a request gives none. */
   limit: number;
   /** Largest page size a request may ask for. */
@@ -166,6 +172,8 @@ export interface ServerConfig {
   port: number;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
+  /** Largest accepted photo for image search, in bytes (decoding is further limited to 40 megapixels). */
+  maxImageBytes: number;
   /** Key required for writes (`Authorization: Bearer <key>`); unset means writes are refused. */
   adminKey: string | undefined;
 }
@@ -194,6 +202,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
   },
   k1: 1.2,
   search: {
+    mode: 'auto',
     limit: 10,
     maxLimit: 1000,
     prefix: true,
@@ -210,7 +219,13 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     termWeights: { word: 1, number: 1, 'cjk-word': 0.25, 'cjk-char': 0.7, 'cjk-bigram': 0.25 },
   },
   snapshot: { enabled: true, everyChanges: 50_000 },
-  server: { host: '127.0.0.1', port: 7700, maxBodyBytes: 16 * 1024 * 1024, adminKey: undefined },
+  server: {
+    host: '127.0.0.1',
+    port: 7700,
+    maxBodyBytes: 16 * 1024 * 1024,
+    maxImageBytes: 10 * 1024 * 1024,
+    adminKey: undefined,
+  },
   embedding: {
     text: {
       provider: 'use-lite',
@@ -227,7 +242,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     },
     image: { provider: 'visual', model: undefined, batchSize: 16 },
     ocr: false,
-    auto: true,
+    auto: false,
     workers: 1,
     queueSize: 1024,
     cacheDir: undefined,

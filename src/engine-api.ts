@@ -1,4 +1,6 @@
 import type {
+  EmbedProgress,
+  EmbedReport,
   EngineStats,
   IngestProgress,
   IngestReport,
@@ -18,6 +20,18 @@ export interface IngestOptions {
   batchSize?: number;
 }
 
+export interface EmbedOptions {
+  onProgress?: (progress: EmbedProgress) => void;
+  /** Only these spaces (default both). */
+  spaces?: Array<'text' | 'image'>;
+}
+
+export interface SimilarOptions {
+  limit?: number;
+  offset?: number;
+  filter?: string;
+}
+
 /** The engine's public surface; `createEngine(config)` returns one. */
 export interface Engine {
   /** Loads a JSONL or CSV catalogue file (format from the extension: .jsonl/.ndjson/.json, .csv). */
@@ -32,6 +46,13 @@ export interface Engine {
   delete(ids: string | string[]): Promise<WriteResult>;
   get(id: string): Promise<Product | undefined>;
   search(request: SearchRequest): Promise<SearchResponse>;
+  /**
+   * Products like this one (more like this, recommendations): nearest by text and image vectors, fused,
+   * with a boost for a shared category, brand and attribute values; the product itself is left out.
+   */
+  similar(id: string, options?: SimilarOptions): Promise<SearchResponse>;
+  /** Embeds every product whose embedded text or photo changed (or all, after a model change). */
+  embed(options?: EmbedOptions): Promise<EmbedReport>;
   stats(): Promise<EngineStats>;
   /** Drops tombstoned documents from the index structures. */
   vacuum(): Promise<void>;

@@ -2,7 +2,11 @@ import { validatePatch, validateProduct } from './catalog/product-schema.ts';
 import { readCatalogBatches } from './catalog/read-catalog.ts';
 import type { ResolvedConfig, SoukConfig } from './config.ts';
 import { FIELD_NAMES, resolveConfig } from './config.ts';
-import type { Engine, IngestOptions } from './engine-api.ts';
+import { createEncoders, type EmbedderParts, type Encoders } from './embed/encoders.ts';
+import { readImageBytes } from './embed/image-source.ts';
+import { ProductKeys } from './embed/product-keys.ts';
+import { VectorSpace, type DrainReport } from './embed/vector-space.ts';
+import type { EmbedOptions, Engine, IngestOptions, SimilarOptions } from './engine-api.ts';
 import { SoukError, toSoukError } from './errors.ts';
 import { DocValues } from './filter/doc-values.ts';
 import { parseFilter } from './filter/filter-parser.ts';
@@ -10,29 +14,37 @@ import { packSections, Sections } from './lexical/binary-sections.ts';
 import type { LexicalIndexOptions } from './lexical/lexical-index.ts';
 import { LexicalIndex, termKey } from './lexical/lexical-index.ts';
 import { bridgeQuery } from './query/cross-lingual.ts';
+import { fuse, rankByScore, type RankedList } from './rank/fusion.ts';
 import { highlight } from './search/highlight.ts';
 import { planQuery } from './search/query-plan.ts';
 import { topK } from './search/top-k.ts';
 import { createMemoryStore } from './store/memory-store.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
 import type { Store } from './store/store.ts';
-import { analyze } from './text/analyzer.ts';
+import { analyze, containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
 import type {
+  EmbedReport,
   EngineStats,
   IngestReport,
   LineError,
   Product,
   ProductPatch,
   SearchHit,
+  SearchMode,
   SearchRequest,
   SearchResponse,
   SortOrder,
+  SourceWeights,
+  VectorSpaceStats,
   WriteResult,
 } from './types.ts';
 
 const SNAPSHOT_NAME = 'index';
-const SNAPSHOT_FORMAT = 1;
+const SNAPSHOT_FORMAT = 2;
+const SEARCH_MODES: readonly SearchMode[] = ['keyword', 'semantic', 'hybrid', 'image'];
+/** Query vectors kept for repeated queries (as-you-type sends the same prefixes again and again). */
+const QUERY_VECTOR_CACHE_SIZE = 1000;
 const SORT_ORDERS: readonly SortOrder[] = [
   'relevance',
   'price:asc',
@@ -42,10 +54,16 @@ const SORT_ORDERS: readonly SortOrder[] = [
 ];
 
 /** Creates an engine: opens (or creates) the store, then loads the index from a snapshot or rebuilds it. */
-export async function createEngine(config: SoukConfig = {}): Promise<Engine> {
+/**
+ * Parts that replace the configured defaults: your own embedders (any object implementing the
+ * `TextEmbedder` / `ImageEmbedder` interfaces), used instead of `embedding.text` / `embedding.image`.
+ */
+export type EngineParts = EmbedderParts;
+
+export async function createEngine(config: SoukConfig = {}, parts: EngineParts = {}): Promise<Engine> {
   const resolved = resolveConfig(config);
   const store = resolved.dataDir ? await ThreadedSqliteStore.open(resolved.dataDir) : createMemoryStore();
-  const engine = new SoukEngine(resolved, store);
+  const engine = new SoukEngine(resolved, store, parts);
   try {
     await engine.open();
   } catch (error) {
@@ -103,13 +121,44 @@ class SoukEngine implements Engine {
   /** Change-log position the index reflects (what a snapshot may claim). */
   private appliedSeq = 0;
   private closed = false;
+  /** Set while closing: background embedding stops between batches. */
+  private closing = false;
   private changesSinceSnapshot = 0;
+  private keys = new ProductKeys();
+  private readonly encoders: Encoders;
+  private readonly spaces: { text: VectorSpace; image: VectorSpace };
+  /** The background embedding run (embedding.auto), and whether writes arrived while it ran. */
+  private backgroundEmbedding: Promise<void> | undefined;
+  private embedAgain = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private lastEmbeddingError: string | undefined;
+  private readonly queryVectors = new Map<string, Float32Array>();
+  private readonly requeue = new Set<VectorSpace>();
+
+  private readonly hasText: boolean;
+  private readonly hasImage: boolean;
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly store: Store,
+    parts: EngineParts,
   ) {
     this.index = new LexicalIndex(indexOptions(config));
+    this.encoders = createEncoders(config.embedding, parts);
+    this.hasText = parts.textEmbedder !== undefined || config.embedding.text.provider !== 'none';
+    this.hasImage = parts.imageEmbedder !== undefined || config.embedding.image.provider !== 'none';
+    this.spaces = {
+      text: new VectorSpace('text', this.encoders.text, config.vector),
+      image: new VectorSpace('image', this.encoders.image, config.vector),
+    };
+  }
+
+  /** The spaces whose provider is configured (a `none` provider has no space). */
+  private activeSpaces(): VectorSpace[] {
+    const active: VectorSpace[] = [];
+    if (this.hasText) active.push(this.spaces.text);
+    if (this.hasImage) active.push(this.spaces.image);
+    return active;
   }
 
   async open(): Promise<void> {
@@ -137,7 +186,21 @@ class SoukEngine implements Engine {
         this.changesSinceSnapshot++;
       }
     }
-    if (this.index.size !== (await this.store.count())) await this.rebuild();
+    if (this.index.size !== (await this.store.count())) {
+      await this.rebuild();
+      return;
+    }
+    if (this.requeue.size > 0) {
+      for await (const batch of this.store.scan(5000)) {
+        for (const product of batch) {
+          const key = this.keys.keyOf(product.id);
+          if (key !== undefined) for (const space of this.requeue) space.note(key, product);
+        }
+      }
+      this.requeue.clear();
+      this.changesSinceSnapshot = Math.max(1, this.changesSinceSnapshot);
+    }
+    this.scheduleEmbedding();
   }
 
   /** Loads the snapshot when it is readable and not ahead of the log; returns its seq. */
@@ -157,19 +220,34 @@ class SoukEngine implements Engine {
       }
       this.index = LexicalIndex.deserialize(sections.uint8('lexical'), indexOptions(this.config));
       this.values = DocValues.deserialize(sections.uint8('values'));
+      this.keys = ProductKeys.deserialize(sections.uint8('keys'));
+      for (const space of this.activeSpaces()) {
+        // A space made with another model configuration is dropped: every product is queued again.
+        if (!space.restore(sections.uint8(`space:${space.name}`))) this.requeueAll(space);
+      }
       return snapshot.seq;
     } catch {
       this.index = new LexicalIndex(indexOptions(this.config));
       this.values = new DocValues();
+      this.keys = new ProductKeys();
       return undefined;
     }
+  }
+
+  /** Marks every product for (re-)embedding in a space (done by `open` once the index is loaded). */
+  private requeueAll(space: VectorSpace): void {
+    this.requeue.add(space);
   }
 
   private async rebuild(): Promise<void> {
     this.index = new LexicalIndex(indexOptions(this.config));
     this.values = new DocValues();
+    this.keys = new ProductKeys();
+    for (const space of this.activeSpaces()) space.clear();
+    this.requeue.clear();
     for await (const batch of this.store.scan(5000)) for (const product of batch) this.addToIndex(product);
     this.changesSinceSnapshot = this.index.size;
+    this.scheduleEmbedding();
   }
 
   private addToIndex(product: Product): void {
@@ -178,6 +256,8 @@ class SoukEngine implements Engine {
     const fields = productFieldTexts(product).map((text) => (text === '' ? [] : analyze(text)));
     const docId = this.index.upsert(product.id, fields);
     this.values.set(docId, product);
+    const key = this.keys.bind(product.id, docId);
+    for (const space of this.activeSpaces()) space.note(key, product);
   }
 
   private removeFromIndex(id: string): void {
@@ -185,6 +265,8 @@ class SoukEngine implements Engine {
     if (docId === undefined) return;
     this.index.remove(id);
     this.values.remove(docId);
+    const key = this.keys.release(id);
+    if (key !== undefined) for (const space of this.activeSpaces()) space.forget(key);
   }
 
   /**
@@ -206,6 +288,7 @@ class SoukEngine implements Engine {
       .then((done) => {
         const value = apply(done);
         this.appliedSeq = Math.max(this.appliedSeq, done.seq);
+        this.scheduleEmbedding();
         return value;
       });
     // A failed snapshot only costs start-up time later; it must not fail the writes queued behind it.
@@ -386,6 +469,97 @@ class SoukEngine implements Engine {
         field: 'q',
       });
     }
+    const { limit, offset, sort } = this.pageOf(request);
+    const mode = this.resolveMode(request);
+    const filter = request.filter ? this.values.compile(parseFilter(request.filter)) : undefined;
+    const warnings: string[] = [];
+    const weights = this.weightsOf(request.weights);
+
+    const queryTokens = analyze(q);
+    let docIds: Int32Array;
+    let scores: Float32Array;
+    let matchedKeys = new Set<string>();
+    let translation: string | undefined;
+    const browsing = queryTokens.length === 0 && request.image === undefined;
+    if (browsing && q.trim() !== '') {
+      // Text with nothing searchable in it (punctuation only) matches nothing; only an empty query browses.
+      docIds = new Int32Array(0);
+      scores = new Float32Array(0);
+    } else if (browsing) {
+      const live = this.index.liveDocIds();
+      docIds = filter ? live.filter((docId) => filter(docId)) : live;
+      scores = new Float32Array(docIds.length);
+    } else {
+      const lists: RankedList[] = [];
+      let lexical: { docIds: Int32Array; scores: Float32Array } | undefined;
+      if ((mode === 'keyword' || mode === 'hybrid') && queryTokens.length > 0) {
+        const matched = this.matchLexical(q, queryTokens, request, filter);
+        matchedKeys = matched.matchedKeys;
+        translation = matched.translation;
+        lexical = matched;
+        if (mode === 'hybrid')
+          lists.push({
+            ...rankByScore(matched.docIds, matched.scores, this.config.fusion.candidates),
+            weight: weights.lexical,
+          });
+      } else if (queryTokens.length > 0 && this.config.crossLingual.enabled) {
+        translation = bridgeQuery(q, queryTokens, [], this.index, this.config.crossLingual).translation;
+      }
+      if (mode !== 'keyword') {
+        const vectorFilter = this.vectorFilter(filter);
+        const k = this.config.fusion.candidates;
+        if ((mode === 'semantic' || mode === 'hybrid') && queryTokens.length > 0) {
+          const text = await this.textQueryList(
+            q,
+            translation,
+            k,
+            vectorFilter,
+            warnings,
+            mode === 'semantic',
+          );
+          if (text) lists.push({ ...text, weight: weights.text });
+        }
+        if (request.image !== undefined) {
+          const image = await this.imageQueryList(request.image, k, vectorFilter);
+          lists.push({ ...image, weight: mode === 'image' ? 1 : weights.image });
+        } else if (mode === 'hybrid' && queryTokens.length > 0) {
+          // CLIP-like models put text and photos in one space: the query text also searches the photos.
+          const clip = await this.textToImageList(q, k, vectorFilter, warnings);
+          if (clip) lists.push({ ...clip, weight: weights.image });
+        }
+      }
+      if (mode === 'keyword' || (lexical && lists.length <= 1)) {
+        docIds = lexical?.docIds ?? new Int32Array(0);
+        scores = lexical?.scores ?? new Float32Array(0);
+      } else {
+        ({ docIds, scores } = this.fuseWithRest(lists, lexical));
+      }
+    }
+
+    const response = await this.respond(docIds, scores, {
+      offset,
+      limit,
+      sort,
+      q,
+      mode,
+      matchedKeys,
+      request,
+    });
+    if (warnings.length > 0) response.warnings = warnings;
+    response.tookMs = Math.round((performance.now() - started) * 1000) / 1000;
+    return response;
+  }
+
+  private pageOf(request: {
+    limit?: number | undefined;
+    offset?: number | undefined;
+    sort?: SortOrder | undefined;
+  }): {
+    limit: number;
+    offset: number;
+    sort: SortOrder;
+  } {
+    const { search } = this.config;
     const limit = request.limit ?? search.limit;
     const offset = request.offset ?? 0;
     if (!Number.isInteger(limit) || limit < 0 || limit > search.maxLimit) {
@@ -400,59 +574,306 @@ class SoukEngine implements Engine {
     if (!SORT_ORDERS.includes(sort)) {
       throw new SoukError('INVALID_SORT', `sort must be one of ${SORT_ORDERS.join(', ')}`, { field: 'sort' });
     }
-    const filter = request.filter ? this.values.compile(parseFilter(request.filter)) : undefined;
+    return { limit, offset, sort };
+  }
 
-    const queryTokens = analyze(q);
-    let docIds: Int32Array;
-    let scores: Float32Array;
-    let matchedKeys = new Set<string>();
-    if (queryTokens.length === 0 && q.trim() !== '') {
-      // Text with nothing searchable in it (punctuation only) matches nothing; only an empty query browses.
-      docIds = new Int32Array(0);
-      scores = new Float32Array(0);
-    } else if (queryTokens.length === 0) {
-      const live = this.index.liveDocIds();
-      docIds = filter ? live.filter((docId) => filter(docId)) : live;
-      scores = new Float32Array(docIds.length);
-    } else {
-      const terms = planQuery(q, queryTokens, {
-        prefix: request.prefix ?? search.prefix,
-        typos: request.typos ?? search.typos,
-        oneTypoMinLength: search.oneTypoMinLength,
-        twoTyposMinLength: search.twoTyposMinLength,
-        termWeights: search.termWeights,
+  private resolveMode(request: SearchRequest): SearchMode {
+    const asked = request.mode ?? (this.config.search.mode === 'auto' ? undefined : this.config.search.mode);
+    if (asked !== undefined && !SEARCH_MODES.includes(asked)) {
+      throw new SoukError('INVALID_REQUEST', `mode must be one of ${SEARCH_MODES.join(', ')}`, {
+        field: 'mode',
       });
-      if (this.config.crossLingual.enabled || this.config.crossLingual.pinyin) {
-        terms.push(...bridgeQuery(q, queryTokens, terms, this.index, this.config.crossLingual).terms);
-      }
-      terms.push(...this.index.compoundAlternatives(terms));
-      const result = this.index.match(terms, {
-        maxExpansions: search.maxExpansions,
-        prefixWeight: search.prefixWeight,
-        typoWeights: search.typoWeights,
-        typoExactPrefix: search.typoExactPrefix,
-        typoMaxFrequency: search.typoMaxFrequency,
-        coordination: search.coordination,
-        filter,
-      });
-      docIds = result.docIds;
-      scores = result.scores;
-      matchedKeys = result.matchedKeys;
     }
+    if (asked === 'image' && request.image === undefined) {
+      throw new SoukError('INVALID_REQUEST', 'mode "image" needs an image', { field: 'image' });
+    }
+    const textSpace = this.hasText;
+    if ((asked === 'semantic' || asked === 'hybrid') && !textSpace && request.image === undefined) {
+      throw new SoukError(
+        'EMBEDDER_NOT_CONFIGURED',
+        `mode "${asked}" needs a text embedder (embedding.text.provider is "none")`,
+        { field: 'mode' },
+      );
+    }
+    if (request.image !== undefined && !this.hasImage) {
+      throw new SoukError('EMBEDDER_NOT_CONFIGURED', 'image search needs an image embedder', {
+        field: 'image',
+      });
+    }
+    if (asked !== undefined) return asked;
+    if (request.image !== undefined) return (request.q ?? '').trim() === '' ? 'image' : 'hybrid';
+    return textSpace && this.spaces.text.size > 0 ? 'hybrid' : 'keyword';
+  }
 
-    const better = this.comparator(sort, docIds, scores);
-    const page = topK(docIds.length, offset + limit, better).slice(offset);
-    const products = await this.store.getMany(page.map((entry) => this.index.externalId(docIds[entry]!)));
-    const wantHighlight = request.highlight ?? true;
+  private weightsOf(override: SourceWeights | undefined): Required<SourceWeights> {
+    const weights = { ...this.config.fusion.weights, ...override };
+    for (const [name, value] of Object.entries(weights)) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new SoukError('INVALID_REQUEST', `weights.${name} must be a non-negative number`, {
+          field: `weights.${name}`,
+        });
+      }
+    }
+    return weights;
+  }
+
+  private matchLexical(
+    q: string,
+    queryTokens: Token[],
+    request: SearchRequest,
+    filter: ((docId: number) => boolean) | undefined,
+  ): { docIds: Int32Array; scores: Float32Array; matchedKeys: Set<string>; translation: string | undefined } {
+    const { search } = this.config;
+    const terms = planQuery(q, queryTokens, {
+      prefix: request.prefix ?? search.prefix,
+      typos: request.typos ?? search.typos,
+      oneTypoMinLength: search.oneTypoMinLength,
+      twoTyposMinLength: search.twoTyposMinLength,
+      termWeights: search.termWeights,
+    });
+    let translation: string | undefined;
+    if (this.config.crossLingual.enabled || this.config.crossLingual.pinyin) {
+      const bridged = bridgeQuery(q, queryTokens, terms, this.index, this.config.crossLingual);
+      translation = bridged.translation;
+      terms.push(...bridged.terms);
+    }
+    terms.push(...this.index.compoundAlternatives(terms));
+    const result = this.index.match(terms, {
+      maxExpansions: search.maxExpansions,
+      prefixWeight: search.prefixWeight,
+      typoWeights: search.typoWeights,
+      typoExactPrefix: search.typoExactPrefix,
+      typoMaxFrequency: search.typoMaxFrequency,
+      coordination: search.coordination,
+      filter,
+    });
+    return { ...result, translation };
+  }
+
+  /** The lexical filter, seen from the vector spaces' keys. */
+  private vectorFilter(
+    filter: ((docId: number) => boolean) | undefined,
+  ): ((key: number) => boolean) | undefined {
+    if (!filter) return undefined;
+    return (key) => {
+      const docId = this.keys.docIdOf(key);
+      return docId >= 0 && filter(docId);
+    };
+  }
+
+  /** Vector hits as a ranked list of current document numbers. */
+  private toRankedDocs(hits: ReadonlyArray<{ key: number; score: number }>): {
+    docIds: Int32Array;
+    scores: Float32Array;
+  } {
+    const docIds: number[] = [];
+    const scores: number[] = [];
+    for (const hit of hits) {
+      const docId = this.keys.docIdOf(hit.key);
+      if (docId < 0 || !this.index.isLive(docId)) continue;
+      docIds.push(docId);
+      scores.push(hit.score);
+    }
+    return { docIds: Int32Array.from(docIds), scores: Float32Array.from(scores) };
+  }
+
+  private async textQueryList(
+    q: string,
+    translation: string | undefined,
+    k: number,
+    filter: ((key: number) => boolean) | undefined,
+    warnings: string[],
+    required: boolean,
+  ): Promise<{ docIds: Int32Array; scores: Float32Array } | undefined> {
+    const space = this.spaces.text;
+    if (space.backlog > 0) {
+      warnings.push(
+        `${space.backlog} products are not embedded yet: semantic results are incomplete (run souk embed)`,
+      );
+    }
+    if (space.size === 0) {
+      if (space.backlog === 0) warnings.push('no product has a text vector (nothing to embed)');
+      return undefined;
+    }
+    let vector: Float32Array;
+    try {
+      const embedder = await this.encoders.textEmbedder();
+      await space.ensureModel();
+      // An English-only model cannot read a Chinese query: it embeds the dictionary bridge's rendering.
+      const text = !embedder.multilingual && translation && containsCjk(q) ? translation : q;
+      vector = await this.queryVector(
+        `t\u0000${text}`,
+        async () => (await embedder.embed([text], 'query'))[0]!,
+      );
+    } catch (error) {
+      if (required) throw toSoukError(error);
+      warnings.push(`text embedder unavailable, keyword results only: ${toSoukError(error).message}`);
+      return undefined;
+    }
+    return this.toRankedDocs(space.search(vector, k, { filter }));
+  }
+
+  private async textToImageList(
+    q: string,
+    k: number,
+    filter: ((key: number) => boolean) | undefined,
+    warnings: string[],
+  ): Promise<{ docIds: Int32Array; scores: Float32Array } | undefined> {
+    const space = this.spaces.image;
+    if (!this.hasImage || space.size === 0) return undefined;
+    try {
+      const embedder = await this.encoders.imageEmbedder();
+      const embedText = embedder.embedText;
+      if (!embedText) return undefined;
+      await space.ensureModel();
+      const vector = await this.queryVector(
+        `i\u0000${q}`,
+        async () => (await embedText.call(embedder, [q]))[0]!,
+      );
+      return this.toRankedDocs(space.search(vector, k, { filter }));
+    } catch (error) {
+      warnings.push(`image model unavailable for text queries: ${toSoukError(error).message}`);
+      return undefined;
+    }
+  }
+
+  private async imageQueryList(
+    image: Uint8Array | string,
+    k: number,
+    filter: ((key: number) => boolean) | undefined,
+  ): Promise<{ docIds: Int32Array; scores: Float32Array }> {
+    const bytes = typeof image === 'string' ? await readImageBytes(image) : image;
+    const embedder = await this.encoders.imageEmbedder();
+    await this.spaces.image.ensureModel();
+    const [vector] = await embedder.embedImages([bytes]);
+    return this.toRankedDocs(this.spaces.image.search(vector!, k, { filter }));
+  }
+
+  /** A small LRU of query vectors: typing the same query again (or paging) embeds nothing. */
+  private async queryVector(key: string, compute: () => Promise<Float32Array>): Promise<Float32Array> {
+    const cached = this.queryVectors.get(key);
+    if (cached) {
+      this.queryVectors.delete(key);
+      this.queryVectors.set(key, cached);
+      return cached;
+    }
+    const vector = await compute();
+    this.queryVectors.set(key, vector);
+    if (this.queryVectors.size > QUERY_VECTOR_CACHE_SIZE) {
+      this.queryVectors.delete(this.queryVectors.keys().next().value!);
+    }
+    return vector;
+  }
+
+  /**
+   * Fuses the candidate lists and keeps every other lexical match after them (ordered by its lexical
+   * score), so totals, facets and deep pages still cover everything the words matched.
+   */
+  private fuseWithRest(
+    lists: RankedList[],
+    lexical: { docIds: Int32Array; scores: Float32Array } | undefined,
+  ): { docIds: Int32Array; scores: Float32Array } {
+    const fused = fuse(lists, this.config.fusion);
+    if (!lexical || lexical.docIds.length <= this.config.fusion.candidates) return fused;
+    const seen = new Set(fused.docIds);
+    let floor = Infinity;
+    for (const score of fused.scores) floor = Math.min(floor, score);
+    let best = 0;
+    for (const score of lexical.scores) best = Math.max(best, score);
+    const docIds = [...fused.docIds];
+    const scores = [...fused.scores];
+    for (let i = 0; i < lexical.docIds.length; i++) {
+      const docId = lexical.docIds[i]!;
+      if (seen.has(docId)) continue;
+      docIds.push(docId);
+      // Below every fused candidate, in lexical order among themselves.
+      scores.push(floor * 0.5 * (best > 0 ? lexical.scores[i]! / best : 0));
+    }
+    return { docIds: Int32Array.from(docIds), scores: Float32Array.from(scores) };
+  }
+
+  private async respond(
+    docIds: Int32Array,
+    scores: Float32Array,
+    page: {
+      offset: number;
+      limit: number;
+      sort: SortOrder;
+      q: string;
+      mode: SearchMode;
+      matchedKeys: Set<string>;
+      request: { highlight?: boolean | undefined; facets?: string[] | undefined };
+    },
+  ): Promise<SearchResponse> {
+    const better = this.comparator(page.sort, docIds, scores);
+    const entries = topK(docIds.length, page.offset + page.limit, better).slice(page.offset);
+    const products = await this.store.getMany(entries.map((entry) => this.index.externalId(docIds[entry]!)));
+    const wantHighlight = page.request.highlight ?? true;
     const hits: SearchHit[] = [];
-    page.forEach((entry, i) => {
+    entries.forEach((entry, i) => {
       const product = products[i];
       if (!product) return;
-      hits.push(this.toHit(product, scores[entry]!, wantHighlight ? matchedKeys : undefined));
+      hits.push(this.toHit(product, scores[entry]!, wantHighlight ? page.matchedKeys : undefined));
     });
-    const response: SearchResponse = { hits, total: docIds.length, offset, limit, query: q, tookMs: 0 };
-    if (request.facets && request.facets.length > 0)
-      response.facets = this.values.facets(docIds, request.facets);
+    const response: SearchResponse = {
+      hits,
+      total: docIds.length,
+      offset: page.offset,
+      limit: page.limit,
+      query: page.q,
+      mode: page.mode,
+      tookMs: 0,
+    };
+    if (page.request.facets && page.request.facets.length > 0) {
+      response.facets = this.values.facets(docIds, page.request.facets);
+    }
+    return response;
+  }
+
+  async similar(id: string, options: SimilarOptions = {}): Promise<SearchResponse> {
+    this.assertOpen();
+    const started = performance.now();
+    const { limit, offset } = this.pageOf(options);
+    const product = await this.store.get(id);
+    const key = this.keys.keyOf(id);
+    const docId = this.index.docIdOf(id);
+    if (!product || key === undefined || docId === undefined) {
+      throw new SoukError('PRODUCT_NOT_FOUND', `Product ${JSON.stringify(id)} not found`, { id });
+    }
+    const compiled = options.filter ? this.values.compile(parseFilter(options.filter)) : undefined;
+    const filter = (candidate: number): boolean => candidate !== docId && (!compiled || compiled(candidate));
+    const vectorFilter = this.vectorFilter(filter);
+    const k = this.config.fusion.candidates;
+    const weights = this.config.fusion.weights;
+    const lists: RankedList[] = [];
+    for (const [space, weight] of [
+      [this.spaces.text, weights.text],
+      [this.spaces.image, weights.image],
+    ] as const) {
+      const vector = space.vectorOf(key);
+      if (vector)
+        lists.push({ ...this.toRankedDocs(space.search(vector, k, { filter: vectorFilter })), weight });
+    }
+    // Products sharing the words of the title: the signal that exists before anything is embedded.
+    const tokens = analyze(product.title);
+    if (tokens.length > 0) {
+      const matched = this.matchLexical(product.title, tokens, { prefix: false, typos: false }, filter);
+      lists.push({ ...rankByScore(matched.docIds, matched.scores, k), weight: weights.lexical });
+    }
+    const fused = fuse(lists, this.config.fusion);
+    // Shared category, brand and attribute values lift candidates the vectors consider equally close.
+    const scores = fused.scores.map(
+      (score, i) => score * (1 + 0.5 * this.values.similarity(docId, fused.docIds[i]!)),
+    );
+    const response = await this.respond(fused.docIds, scores, {
+      offset,
+      limit,
+      sort: 'relevance',
+      q: '',
+      mode: lists.length > 1 ? 'hybrid' : 'keyword',
+      matchedKeys: new Set(),
+      request: { highlight: false },
+    });
     response.tookMs = Math.round((performance.now() - started) * 1000) / 1000;
     return response;
   }
@@ -506,13 +927,89 @@ class SoukEngine implements Engine {
       dataDir: this.config.dataDir,
       indexBytes: this.index.byteSize(),
       fields: Object.fromEntries(FIELD_NAMES.map((name) => [name, this.config.fields[name].boost])),
+      vectors: this.vectorStats(),
     };
+  }
+
+  private vectorStats(): Record<string, VectorSpaceStats> {
+    return Object.fromEntries(
+      this.activeSpaces().map((space) => [
+        space.name,
+        { embedder: space.embedderKey, vectors: space.size, backlog: space.backlog, bytes: space.byteSize() },
+      ]),
+    );
+  }
+
+  async embed(options: EmbedOptions = {}): Promise<EmbedReport> {
+    this.assertOpen();
+    const wanted = options.spaces ?? ['text', 'image'];
+    const total: EmbedReport = { embedded: 0, cached: 0, failed: 0, errors: [], spaces: {} };
+    // Writes issued before this call are applied (and so queued) first.
+    await this.applied;
+    for (const space of this.activeSpaces()) {
+      if (!wanted.includes(space.name as 'text' | 'image')) continue;
+      const report = await this.drainSpace(space, options.onProgress);
+      total.embedded += report.embedded;
+      total.cached += report.cached;
+      total.failed += report.failed;
+      total.errors.push(...report.errors);
+    }
+    total.spaces = this.vectorStats();
+    // Vectors are index state too: the next close writes them into the snapshot.
+    if (total.embedded + total.cached > 0) this.changesSinceSnapshot = Math.max(1, this.changesSinceSnapshot);
+    return total;
+  }
+
+  private drainSpace(space: VectorSpace, onProgress?: EmbedOptions['onProgress']): Promise<DrainReport> {
+    return space.drain({
+      store: this.store,
+      fetch: (keys) => this.store.getMany(keys.map((key) => this.keys.idOf(key) ?? '')),
+      onProgress,
+      stopped: () => this.closing,
+      batchSize: space === this.spaces.image ? this.config.embedding.image.batchSize : 64,
+    });
+  }
+
+  /**
+   * With `embedding.auto`, embeds what writes queued, in the background, one run at a time. A failing model
+   * (a model server that is down) is retried with a delay; the error is reported in stats meanwhile.
+   */
+  private scheduleEmbedding(): void {
+    if (!this.config.embedding.auto || this.closing) return;
+    if (!this.activeSpaces().some((space) => space.backlog > 0)) return;
+    if (this.backgroundEmbedding) {
+      this.embedAgain = true;
+      return;
+    }
+    this.backgroundEmbedding = (async () => {
+      do {
+        this.embedAgain = false;
+        for (const space of this.activeSpaces()) {
+          if (this.closing) return;
+          await this.drainSpace(space);
+        }
+        this.changesSinceSnapshot = Math.max(1, this.changesSinceSnapshot);
+      } while (this.embedAgain && !this.closing);
+      this.lastEmbeddingError = undefined;
+    })()
+      .catch((error: unknown) => {
+        this.lastEmbeddingError = toSoukError(error).message;
+        if (this.closing) return;
+        this.retryTimer = setTimeout(() => this.scheduleEmbedding(), 5000);
+        this.retryTimer.unref();
+      })
+      .finally(() => {
+        this.backgroundEmbedding = undefined;
+        // A write that arrived after the last pass looked at the backlog.
+        if (this.embedAgain && !this.lastEmbeddingError) this.scheduleEmbedding();
+      });
   }
 
   async vacuum(): Promise<void> {
     await this.afterWrites(() => {
       const mapping = this.index.vacuum();
       this.values.remap(mapping, this.index.capacity);
+      this.keys.remap(mapping);
       // The snapshot on disk still holds the tombstones: make the next close write a fresh one.
       this.changesSinceSnapshot = Math.max(1, this.changesSinceSnapshot);
     });
@@ -529,6 +1026,8 @@ class SoukEngine implements Engine {
       meta: JSON.stringify({ format: SNAPSHOT_FORMAT, options: JSON.stringify(indexOptions(this.config)) }),
       lexical: this.index.serialize(),
       values: this.values.serialize(),
+      keys: this.keys.serialize(),
+      ...Object.fromEntries(this.activeSpaces().map((space) => [`space:${space.name}`, space.serialize()])),
     });
     await this.store.writeSnapshot(SNAPSHOT_NAME, seq, data);
     this.changesSinceSnapshot = 0;
@@ -537,6 +1036,11 @@ class SoukEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.applied;
+    this.closing = true;
+    clearTimeout(this.retryTimer);
+    await this.backgroundEmbedding;
+    await Promise.all(this.activeSpaces().map((space) => space.close()));
+    await this.encoders.close();
     if (this.config.snapshot.enabled && this.changesSinceSnapshot > 0) {
       await this.writeSnapshot().catch(() => undefined);
     }

@@ -1,6 +1,16 @@
 /** souk's library API. */
 export { createEngine } from './engine.ts';
-export type { Engine, IngestOptions } from './engine-api.ts';
+export type { EngineParts } from './engine.ts';
+export type {
+  EmbedderId,
+  EmbedKind,
+  ImageBytes,
+  ImageEmbedder,
+  ImageTextReader,
+  TextEmbedder,
+} from './embed/embedder.ts';
+export type { VectorIndex, VectorHit, VectorSearchOptions } from './vector/vector-index.ts';
+export type { Engine, IngestOptions, EmbedOptions, SimilarOptions } from './engine-api.ts';
 export { resolveConfig, DEFAULT_CONFIG } from './config.ts';
 export type { SoukConfig, ResolvedConfig, FieldName, FieldConfig, SearchDefaults } from './config.ts';
 export { SoukError, isSoukError, ERROR_CODES } from './errors.ts';

@@ -29,6 +29,20 @@ export type ProductPatch = { [K in Exclude<keyof Product, 'id'>]?: Product[K] | 
 
 export type SortOrder = 'relevance' | 'price:asc' | 'price:desc' | 'rating:desc' | 'rating:asc';
 
+/**
+ * How candidates are retrieved: `keyword` (lexical index only), `semantic` (text vectors only), `hybrid`
+ * (lexical + text vectors, + image vectors when an image is given or the image model reads text), `image`
+ * (image vectors only; needs `image`).
+ */
+export type SearchMode = 'keyword' | 'semantic' | 'hybrid' | 'image';
+
+/** Per-source weights in the fusion of candidate lists. */
+export interface SourceWeights {
+  lexical?: number;
+  text?: number;
+  image?: number;
+}
+
 export interface SearchRequest {
   /** Query text; empty or missing browses the (filtered) catalogue. */
   q?: string;
@@ -45,6 +59,12 @@ export interface SearchRequest {
   typos?: boolean;
   /** Wrap matched title terms in <mark>…</mark> in `hit.highlight`. Default true. */
   highlight?: boolean;
+  /** Retrieval mode; default: `hybrid` once products have text vectors, else `keyword` (`search.mode`). */
+  mode?: SearchMode;
+  /** Query photo: encoded bytes (JPEG, PNG, WebP, GIF) or a local file path. */
+  image?: Uint8Array | string;
+  /** Overrides `fusion.weights` for this request. */
+  weights?: SourceWeights;
 }
 
 export interface SearchHit {
@@ -91,6 +111,10 @@ export interface SearchResponse {
   limit: number;
   facets?: Record<string, FacetResult>;
   query: string;
+  /** The retrieval mode that answered. */
+  mode: SearchMode;
+  /** Why the answer may be less than asked for (a model was unavailable, products are not embedded yet). */
+  warnings?: string[];
   tookMs: number;
 }
 
@@ -126,6 +150,33 @@ export interface WriteResult {
   count: number;
 }
 
+export interface VectorSpaceStats {
+  /** Embedder key (`provider:model@version/dims`), once known. */
+  embedder: string | undefined;
+  vectors: number;
+  /** Products waiting to be embedded. */
+  backlog: number;
+  bytes: number;
+}
+
+export interface EmbedReport {
+  /** Vectors computed by a model in this run, taken from the store's cache, and products that failed. */
+  embedded: number;
+  cached: number;
+  failed: number;
+  errors: Array<{ id: string; code: string; message: string }>;
+  spaces: Record<string, VectorSpaceStats>;
+}
+
+export interface EmbedProgress {
+  space: string;
+  done: number;
+  total: number;
+  embedded: number;
+  cached: number;
+  failed: number;
+}
+
 export interface EngineStats {
   products: number;
   deletedPendingVacuum: number;
@@ -134,4 +185,5 @@ export interface EngineStats {
   dataDir: string | null;
   indexBytes: number;
   fields: Record<string, number>;
+  vectors: Record<string, VectorSpaceStats>;
 }

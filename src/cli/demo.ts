@@ -4,6 +4,7 @@ import { createProgressReporter } from './progress.ts';
 import { packageRoot } from './package-root.ts';
 import { addServerOptions, serveUntilSignal, serverConfig, type ServeFlags } from './serve.ts';
 import { withEngine } from './options.ts';
+import { embedWithProgress, printEmbedReport } from './embed.ts';
 
 const DEMO_PORT = 7700;
 
@@ -31,6 +32,9 @@ export function registerDemo(program: Command): void {
           `demo: loaded ${report.loaded}, unchanged ${report.unchanged}, rejected ${report.rejected} ` +
             `from ${relative(root, catalogue)} into ${config.dataDir}\n`,
         );
+        // Text and photo vectors for semantic, hybrid and image search (cached: a second run embeds nothing).
+        const embedded = await embedWithProgress(engine);
+        printEmbedReport(embedded, false);
         await serveUntilSignal(engine, config, flags, {
           defaultPort: DEMO_PORT,
           afterListen: (url) =>

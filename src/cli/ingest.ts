@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { isSoukError } from '../errors.ts';
-import type { LineError } from '../types.ts';
+import type { EmbedReport, LineError } from '../types.ts';
+import { embedWithProgress, printEmbedReport } from './embed.ts';
 import { EXIT_DATA_ERROR, EXIT_OK } from './exit-codes.ts';
 import { dataConfig, withEngine } from './options.ts';
 import { formatLineErrors } from './output.ts';
@@ -10,6 +11,7 @@ interface IngestFlags {
   data: string;
   strict?: boolean;
   json?: boolean;
+  embed?: boolean;
 }
 
 export function registerIngest(program: Command): void {
@@ -20,6 +22,7 @@ export function registerIngest(program: Command): void {
     .requiredOption('-d, --data <dir>', 'data directory holding the store')
     .option('--strict', 'load nothing if any line is invalid')
     .option('--json', 'print the ingest report as JSON')
+    .option('--embed', 'also compute text and image vectors for new and changed products')
     .addHelpText(
       'after',
       '\nExit status: 0 when every line loaded, 65 when some lines were rejected (the rest are loaded unless --strict).',
@@ -31,14 +34,18 @@ export function registerIngest(program: Command): void {
 
 async function runIngest(file: string, flags: IngestFlags): Promise<number> {
   const progress = createProgressReporter('ingest');
+  let embedded: EmbedReport | undefined;
   const report = await withEngine(
     dataConfig(flags.data),
     async (engine) => {
       try {
-        return await engine.ingest(file, {
+        const loaded = await engine.ingest(file, {
           strict: flags.strict === true,
           onProgress: (p) => progress.update(p),
         });
+        progress.stop();
+        if (flags.embed) embedded = await embedWithProgress(engine);
+        return loaded;
       } catch (error) {
         // A strict load that fails still owes the user the list of lines that made it fail.
         if (isSoukError(error) && Array.isArray(error.details.errors)) {
@@ -54,14 +61,15 @@ async function runIngest(file: string, flags: IngestFlags): Promise<number> {
   );
 
   if (flags.json) {
-    process.stdout.write(JSON.stringify(report) + '\n');
+    process.stdout.write(JSON.stringify(embedded ? { ...report, embedding: embedded } : report) + '\n');
   } else {
     printRejections(report.errors, file);
     process.stdout.write(
       `loaded ${report.loaded}, unchanged ${report.unchanged}, rejected ${report.rejected}\n`,
     );
+    if (embedded) printEmbedReport(embedded, false);
   }
-  return report.rejected > 0 ? EXIT_DATA_ERROR : EXIT_OK;
+  return report.rejected > 0 || (embedded?.failed ?? 0) > 0 ? EXIT_DATA_ERROR : EXIT_OK;
 }
 
 function printRejections(errors: readonly LineError[], file: string): void {

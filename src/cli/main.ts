@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { toSoukError } from '../errors.ts';
 import { registerDemo } from './demo.ts';
+import { registerEmbed } from './embed.ts';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { registerIngest } from './ingest.ts';
 import { packageVersion } from './package-root.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
 
   registerIngest(program);
   registerSearch(program);
+  registerEmbed(program);
   registerServe(program);
   registerStats(program);
   registerDemo(program);

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { IngestProgress } from '../types.ts';
+import type { EmbedProgress, IngestProgress } from '../types.ts';
 
 export interface ProgressReporter {
   update(progress: IngestProgress): void;
@@ -66,5 +66,57 @@ function plainReporter(label: string, stream: NodeJS.WriteStream): ProgressRepor
       );
     },
     stop() {},
+  };
+}
+
+export interface EmbedProgressReporter {
+  update(progress: EmbedProgress): void;
+  stop(): void;
+}
+
+/** Embedding progress on stderr, one bar (or plain line) per vector space. */
+export function createEmbedProgressReporter(
+  stream: NodeJS.WriteStream = process.stderr,
+): EmbedProgressReporter {
+  if (!stream.isTTY) {
+    let last = 0;
+    return {
+      update(p) {
+        const now = Date.now();
+        if (now - last < PLAIN_INTERVAL_MS && p.done < p.total) return;
+        last = now;
+        stream.write(
+          `embed ${p.space}: ${p.done}/${p.total}, ${p.embedded} embedded, ${p.cached} cached, ${p.failed} failed\n`,
+        );
+      },
+      stop() {},
+    };
+  }
+  let bar: cliProgress.SingleBar | undefined;
+  let space = '';
+  return {
+    update(p) {
+      const payload = { space: p.space, embedded: p.embedded, cached: p.cached, failed: p.failed };
+      if (p.space !== space) {
+        bar?.stop();
+        space = p.space;
+        bar = new cliProgress.SingleBar(
+          {
+            stream,
+            format:
+              'embed {space} [{bar}] {value}/{total} | {embedded} embedded, {cached} cached, {failed} failed | ETA {eta_formatted}',
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(Math.max(p.total, 1), p.done, payload);
+        return;
+      }
+      bar?.setTotal(Math.max(p.total, 1));
+      bar?.update(p.done, payload);
+    },
+    stop() {
+      bar?.stop();
+    },
   };
 }

@@ -1,6 +1,7 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SORT_ORDERS } from '../server/search-params.ts';
-import type { SearchRequest, SortOrder } from '../types.ts';
+import type { SearchMode, SearchRequest, SortOrder } from '../types.ts';
 import { dataConfig, parseInteger, parseList, withEngine } from './options.ts';
 import { formatSearch } from './output.ts';
 
@@ -14,6 +15,8 @@ interface SearchFlags {
   prefix: boolean;
   typos: boolean;
   json?: boolean;
+  mode?: SearchMode;
+  image?: string;
 }
 
 export function registerSearch(program: Command): void {
@@ -29,6 +32,15 @@ export function registerSearch(program: Command): void {
     .option('--offset <n>', 'results to skip', parseInteger(0))
     .option('--no-prefix', 'do not treat the last word as a prefix')
     .option('--no-typos', 'disable typo tolerance')
+    .addOption(
+      new Option('--mode <mode>', 'retrieval mode (default: hybrid once products are embedded)').choices([
+        'keyword',
+        'semantic',
+        'hybrid',
+        'image',
+      ]),
+    )
+    .option('--image <path>', 'search by a photo (alone, or with the query text)')
     .option('--json', 'print the search response as JSON')
     .action(async (query: string, flags: SearchFlags) => {
       const request: SearchRequest = { q: query, prefix: flags.prefix, typos: flags.typos };
@@ -37,6 +49,8 @@ export function registerSearch(program: Command): void {
       if (flags.sort !== undefined) request.sort = flags.sort;
       if (flags.limit !== undefined) request.limit = flags.limit;
       if (flags.offset !== undefined) request.offset = flags.offset;
+      if (flags.mode !== undefined) request.mode = flags.mode;
+      if (flags.image !== undefined) request.image = resolve(flags.image);
       // Terminals do not render <mark>, and JSON consumers asked for the engine's response as it is.
       if (!flags.json) request.highlight = false;
       const response = await withEngine(dataConfig(flags.data), (engine) => engine.search(request));

@@ -10,6 +10,8 @@ export interface ServeFlags {
   port?: number;
   host?: string;
   adminKey?: string;
+  /** Commander's `--no-embed`: false turns background embedding of written products off. */
+  embed?: boolean;
 }
 
 export function registerServe(program: Command): void {
@@ -32,6 +34,7 @@ export function addServerOptions(command: Command, defaultPort?: number): Comman
       parseInteger(0, 65535),
     )
     .option('--host <host>', 'interface to bind (default: 127.0.0.1, this machine only)')
+    .option('--no-embed', 'do not embed new and changed products in the background')
     .option(
       '--admin-key <key>',
       'key that writes must send as "Authorization: Bearer <key>"; prefer the SOUK_ADMIN_KEY environment ' +
@@ -41,7 +44,8 @@ export function addServerOptions(command: Command, defaultPort?: number): Comman
 
 export function serverConfig(dataDir: string, flags: Omit<ServeFlags, 'data'>): SoukConfig {
   const adminKey = flags.adminKey || process.env.SOUK_ADMIN_KEY || undefined;
-  return dataConfig(dataDir, { server: { adminKey } });
+  // A server stays fresh: products written through it are embedded in the background.
+  return dataConfig(dataDir, { server: { adminKey }, embedding: { auto: flags.embed !== false } });
 }
 
 /**

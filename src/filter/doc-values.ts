@@ -272,6 +272,31 @@ export class DocValues {
     return this.nums[2][docId] ?? NaN;
   }
 
+  /**
+   * How much two documents share of their brand, category paths and attribute values (Jaccard, 0 … 1);
+   * language and currency say nothing about likeness and are left out. For "more like this".
+   */
+  similarity(a: number, b: number): number {
+    if (!this.has(a) || !this.has(b)) return 0;
+    const mine = new Set<number>();
+    for (let i = this.start[a]!, end = i + this.count[a]!; i < end; i++) {
+      const gid = this.pool[i]!;
+      const field = this.gidField[gid]!;
+      if (field !== FIELD_LANG && field !== FIELD_CURRENCY) mine.add(gid);
+    }
+    let shared = 0;
+    let theirs = 0;
+    for (let i = this.start[b]!, end = i + this.count[b]!; i < end; i++) {
+      const gid = this.pool[i]!;
+      const field = this.gidField[gid]!;
+      if (field === FIELD_LANG || field === FIELD_CURRENCY) continue;
+      theirs++;
+      if (mine.has(gid)) shared++;
+    }
+    const union = mine.size + theirs - shared;
+    return union === 0 ? 0 : shared / union;
+  }
+
   // -------------------------------------------------------------------------------------------------
   // Filters
 

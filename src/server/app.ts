@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import { resolveConfig, type ResolvedConfig, type SoukConfig } from '../config.ts';
-import type { Engine } from '../engine-api.ts';
+import type { Engine, SimilarOptions } from '../engine-api.ts';
 import { SoukError } from '../errors.ts';
 import { requireAdminKey } from './auth.ts';
 import { readJsonBody } from './body.ts';
 import { errorBody, errorStatus, toHttpError } from './error-status.ts';
 import { imageHandler } from './image-route.ts';
+import { imageSearchRequest } from './image-search.ts';
 import { rewriteHit } from './image-urls.ts';
 import { LANDING_PAGE_CSP, LANDING_PAGE_HTML } from './landing-page.ts';
 import { productRoutes } from './product-routes.ts';
@@ -56,7 +57,21 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     c.json(await search(searchRequestFromBody(await readJsonBody(c.req.raw, maxBodyBytes), limits))),
   );
 
+  const imageLimits = { ...limits, maxImageBytes: config.server.maxImageBytes };
+  app.post('/search/image', async (c) =>
+    c.json(await search(await imageSearchRequest(c.req.raw, imageLimits))),
+  );
+
   app.get('/products/:id/images/:slot', imageHandler(engine));
+  app.get('/products/:id/similar', async (c) => {
+    const query = searchRequestFromQuery((name) => c.req.query(name), limits);
+    const options: SimilarOptions = {};
+    if (query.limit !== undefined) options.limit = query.limit;
+    if (query.offset !== undefined) options.offset = query.offset;
+    if (query.filter !== undefined) options.filter = query.filter;
+    const response = await engine.similar(c.req.param('id'), options);
+    return c.json({ ...response, hits: response.hits.map(rewriteHit) });
+  });
 
   const adminOnly = requireAdminKey(config.server.adminKey);
   for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {

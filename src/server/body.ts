@@ -6,9 +6,19 @@ import { SoukError } from '../errors.ts';
  * chunked body is never buffered whole.
  */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+  const bytes = await readBodyBytes(request, maxBytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new SoukError('INVALID_JSON', 'Request body is not valid UTF-8', {}, { cause: error });
+  }
+}
+
+/** The request body's bytes, refused past `maxBytes` (see readBodyText). */
+export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  if (request.body === null) return '';
+  if (request.body === null) return new Uint8Array(0);
 
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -23,12 +33,7 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
     }
     chunks.push(value);
   }
-  const bytes = Buffer.concat(chunks, total);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (error) {
-    throw new SoukError('INVALID_JSON', 'Request body is not valid UTF-8', {}, { cause: error });
-  }
+  return new Uint8Array(Buffer.concat(chunks, total));
 }
 
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { SoukError } from '../errors.ts';
-import type { SearchRequest, SortOrder } from '../types.ts';
+import type { SearchMode, SearchRequest, SortOrder, SourceWeights } from '../types.ts';
 
 /** Sort orders a request may name; the table the engine also implements. */
 export const SORT_ORDERS: readonly SortOrder[] = [
@@ -9,6 +9,9 @@ export const SORT_ORDERS: readonly SortOrder[] = [
   'rating:desc',
   'rating:asc',
 ];
+
+export const SEARCH_MODES: readonly SearchMode[] = ['keyword', 'semantic', 'hybrid', 'image'];
+const WEIGHT_NAMES = ['lexical', 'text', 'image'] as const;
 
 export interface SearchLimits {
   maxLimit: number;
@@ -25,6 +28,8 @@ const BODY_FIELDS = new Set([
   'prefix',
   'typos',
   'highlight',
+  'mode',
+  'weights',
 ]);
 
 /**
@@ -52,7 +57,47 @@ export function searchRequestFromQuery(
     const value = get(name);
     if (value !== undefined) request[name] = parseBoolean(name, value);
   }
+  const mode = get('mode');
+  if (mode !== undefined && mode !== '') request.mode = checkMode(mode);
+  const weights = get('weights');
+  if (weights !== undefined && weights.trim() !== '') request.weights = parseWeights(weights);
   return request;
+}
+
+/** `lexical:1,text:0.5` (the query-string form of `weights`). */
+function parseWeights(text: string): SourceWeights {
+  const weights: Record<string, number> = {};
+  for (const part of splitList(text)) {
+    const [name, value] = part.split(':').map((s) => s.trim());
+    weights[name ?? ''] = Number(value);
+    if (value === undefined || value === '') weights[name ?? ''] = NaN;
+  }
+  return checkWeights(weights);
+}
+
+function checkWeights(value: unknown): SourceWeights {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid('weights', 'Parameter "weights" must be an object such as {"lexical": 1, "text": 0.5}');
+  }
+  const weights: SourceWeights = {};
+  for (const [name, weight] of Object.entries(value as Record<string, unknown>)) {
+    if (!(WEIGHT_NAMES as readonly string[]).includes(name)) {
+      throw invalid('weights', `Unknown weight "${name}"; known: ${WEIGHT_NAMES.join(', ')}`);
+    }
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+      throw invalid('weights', `Weight "${name}" must be a number of 0 or more`);
+    }
+    weights[name as (typeof WEIGHT_NAMES)[number]] = weight;
+  }
+  return weights;
+}
+
+function checkMode(mode: string): SearchMode {
+  const found = SEARCH_MODES.find((m) => m === mode);
+  if (found === undefined) {
+    throw invalid('mode', `Parameter "mode" must be one of ${SEARCH_MODES.join(', ')}; got "${mode}"`);
+  }
+  return found;
 }
 
 /** Validates a `POST /search` body; unlike the query string, unknown fields are rejected to catch typos. */
@@ -95,6 +140,9 @@ export function searchRequestFromBody(body: unknown, limits: SearchLimits): Sear
     if (typeof value !== 'boolean') throw invalid(name, `Parameter "${name}" must be true or false`);
     request[name] = value;
   }
+  if (fields.mode !== undefined && fields.mode !== null)
+    request.mode = checkMode(expectString('mode', fields.mode));
+  if (fields.weights !== undefined && fields.weights !== null) request.weights = checkWeights(fields.weights);
   return request;
 }
 
