@@ -84,6 +84,8 @@ export interface EmbeddingConfig {
   workers: number;
   /** Most texts or images waiting for a model at once; writers wait when it is full. */
   queueSize: number;
+  /** Query vectors kept in memory (LRU), so a repeated query or the next page embeds nothing. */
+  queryCacheSize: number;
   /** transformers.js model cache folder (default: its own); `SOUK_MODELS_OFFLINE=1` forbids downloads. */
   cacheDir: string | undefined;
 }
@@ -245,6 +247,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     auto: false,
     workers: 1,
     queueSize: 1024,
+    queryCacheSize: 1000,
     cacheDir: undefined,
   },
   vector: {

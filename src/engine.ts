@@ -43,8 +43,6 @@ import type {
 const SNAPSHOT_NAME = 'index';
 const SNAPSHOT_FORMAT = 2;
 const SEARCH_MODES: readonly SearchMode[] = ['keyword', 'semantic', 'hybrid', 'image'];
-/** Query vectors kept for repeated queries (as-you-type sends the same prefixes again and again). */
-const QUERY_VECTOR_CACHE_SIZE = 1000;
 const SORT_ORDERS: readonly SortOrder[] = [
   'relevance',
   'price:asc',
@@ -759,7 +757,7 @@ class SoukEngine implements Engine {
     }
     const vector = await compute();
     this.queryVectors.set(key, vector);
-    if (this.queryVectors.size > QUERY_VECTOR_CACHE_SIZE) {
+    if (this.queryVectors.size > this.config.embedding.queryCacheSize) {
       this.queryVectors.delete(this.queryVectors.keys().next().value!);
     }
     return vector;
