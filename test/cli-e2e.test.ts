@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { EngineStats, IngestReport, SearchResponse } from '../src/types.ts';
+import type { EmbedReport, EngineStats, IngestReport, SearchResponse } from '../src/types.ts';
 import { runCli, startCliServer, type CliServer } from './helpers/cli-process.ts';
 import { fetchJson, waitForOk } from './helpers/http.ts';
 import { LUMA_CATALOGUE, LUMA_IMAGES, LUMA_PRODUCT_COUNT, PACKAGE_ROOT } from './helpers/paths.ts';
@@ -236,6 +236,49 @@ describe('souk search and stats', () => {
   });
 });
 
+describe('souk embed and vector search', () => {
+  it('embeds with progress, then searches by meaning and by photo; a second run embeds nothing', async () => {
+    const dataDir = join(work, 'embed-data');
+    const ingest = await runCli(['ingest', LUMA_CATALOGUE, '--data', dataDir, '--embed'], {
+      timeoutMs: 120_000,
+    });
+    assert.equal(ingest.code, 0, ingest.stderr);
+    assert.match(
+      ingest.stdout,
+      /embedded 370, from cache 0, failed 0 \(text: 191 vectors; image: 179 vectors\)/,
+    );
+    assert.match(ingest.stderr, /embed text: 191\/191/, 'progress on stderr');
+
+    const again = await runCli(['embed', '--data', dataDir, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    const report = JSON.parse(again.stdout) as EmbedReport;
+    assert.deepEqual([report.embedded, report.cached, report.spaces.text?.vectors], [0, 0, 191]);
+
+    const semantic = await runCli([
+      'search',
+      'hooded sweatshirt',
+      '--data',
+      dataDir,
+      '--mode',
+      'semantic',
+      '--json',
+    ]);
+    assert.equal(semantic.code, 0, semantic.stderr);
+    const response = JSON.parse(semantic.stdout) as SearchResponse;
+    assert.equal(response.mode, 'semantic');
+    assert.match(response.hits[0]?.title ?? '', /Hoodie|Sweatshirt/);
+
+    const photo = join(LUMA_IMAGES, 'm/h/mh07-gray_back.jpg');
+    const byImage = await runCli(['search', '--image', photo, '--data', dataDir, '--json']);
+    assert.equal(byImage.code, 0, byImage.stderr);
+    assert.ok((JSON.parse(byImage.stdout) as SearchResponse).hits.some((hit) => hit.id === 'MH07'));
+
+    const missing = await runCli(['search', '--image', join(work, 'nope.jpg'), '--data', dataDir]);
+    assert.equal(missing.code, 65, missing.stderr);
+    assert.match(missing.stderr, /error \[INVALID_IMAGE\]: image file .*nope\.jpg does not exist/);
+  });
+});
+
 describe('souk serve and souk demo', () => {
   it('serves a data directory until SIGTERM, then exits 0', async () => {
     const server = await startCliServer(['serve', '--data', lumaData, '--port', '0'], {
@@ -267,6 +310,7 @@ describe('souk serve and souk demo', () => {
     const first = await startCliServer(['demo', '--port', '0', '--data', dataDir], { cwd: work });
     servers.push(first);
     assert.match(first.stdout(), new RegExp(`demo: loaded ${LUMA_PRODUCT_COUNT}, unchanged 0, rejected 0`));
+    assert.match(first.stdout(), /embedded 370, from cache 0, failed 0/);
     assert.match(first.stdout(), /writes are disabled/);
     await waitForOk(`${first.url}/health`);
     assert.match(first.stdout(), new RegExp(`${first.url.replace(/\./g, '\\.')}/search\\?q=hoodie`));
@@ -281,6 +325,13 @@ describe('souk serve and souk demo', () => {
     const second = await startCliServer(['demo', '--port', '0', '--data', dataDir], { cwd: work });
     servers.push(second);
     assert.match(second.stdout(), new RegExp(`demo: loaded 0, unchanged ${LUMA_PRODUCT_COUNT}, rejected 0`));
+    assert.match(
+      second.stdout(),
+      /embedded 0, from cache 0, failed 0/,
+      'vectors come back with the snapshot',
+    );
+    const hybrid = await fetchJson<SearchResponse>(`${second.url}/search?q=hoodie`);
+    assert.equal(hybrid.body.mode, 'hybrid');
     await waitForOk(`${second.url}/health`);
     exit = await second.stop('SIGTERM');
     assert.equal(exit.code, 0, second.stderr());

@@ -23,6 +23,11 @@ function formatStats(stats: EngineStats): string {
     ['index size', formatBytes(stats.indexBytes)],
     ['data dir', stats.dataDir ?? '(in memory)'],
   ];
+  for (const [name, space] of Object.entries(stats.vectors)) {
+    const waiting = space.backlog > 0 ? `, ${space.backlog} waiting (run souk embed)` : '';
+    const model = space.embedder ? ` by ${space.embedder}` : '';
+    rows.push([`${name} vectors`, `${space.vectors}${model}, ${formatBytes(space.bytes)}${waiting}`]);
+  }
   const fields = Object.entries(stats.fields);
   if (fields.length > 0) rows.push(['field boosts', fields.map(([name, n]) => `${name} ${n}`).join(', ')]);
   const width = Math.max(...rows.map(([label]) => label.length));
