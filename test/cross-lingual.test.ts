@@ -7,9 +7,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { evaluateXlingSet, XLING_SETS, type XlingSet } from '../bench/xling.ts';
-import type { SoukConfig } from '../src/config.ts';
+import { DEFAULT_CONFIG, type SoukConfig } from '../src/config.ts';
 import { createEngine } from '../src/engine.ts';
 import type { Engine } from '../src/engine-api.ts';
+import { termKey } from '../src/lexical/lexical-index.ts';
+import { bridgeQuery, warmUpBridge, type BridgeContext } from '../src/query/cross-lingual.ts';
+import { planQuery } from '../src/search/query-plan.ts';
+import { analyze } from '../src/text/analyzer.ts';
 import type { Product } from '../src/types.ts';
 import { haveSharedDatasets, SHARED_DATASETS } from './helpers/shared-datasets.ts';
 
@@ -87,6 +91,19 @@ describe('cross-lingual search on a mixed catalogue', () => {
     assert.equal((await ids(bridged, 'long dress'))[0], 'en-dress');
   });
 
+  it('survives long and odd queries', async () => {
+    for (const q of [
+      '手機殼 '.repeat(80),
+      'xiao'.repeat(128),
+      'long '.repeat(100),
+      '𰻝𰻝面 ワン 원 |~;()',
+      '～～～',
+    ]) {
+      const response = await bridged.search({ q: q.slice(0, 512), limit: 10 });
+      assert.ok(response.hits.length <= 10);
+    }
+  });
+
   it('turning the bridge off leaves only same-language matches', async () => {
     const off = await shop({ crossLingual: { enabled: false, pinyin: false } });
     try {
@@ -96,6 +113,59 @@ describe('cross-lingual search on a mixed catalogue', () => {
     } finally {
       await off.close();
     }
+  });
+});
+
+/** Document frequencies of a few titles, keyed as the index keys them. */
+function contextOf(titles: readonly string[]): BridgeContext {
+  const frequency = new Map<string, number>();
+  for (const title of titles) {
+    for (const key of new Set(analyze(title).map(termKey))) frequency.set(key, (frequency.get(key) ?? 0) + 1);
+  }
+  return { size: titles.length, frequency: (key) => frequency.get(key) ?? 0 };
+}
+
+function bridge(q: string, context: BridgeContext) {
+  const tokens = analyze(q);
+  return bridgeQuery(
+    q,
+    tokens,
+    planQuery(q, tokens, DEFAULT_CONFIG.search),
+    context,
+    DEFAULT_CONFIG.crossLingual,
+  );
+}
+
+describe('bridgeQuery', () => {
+  const english = contextOf(PRODUCTS.filter((p) => p.id.startsWith('en-')).map((p) => p.title));
+  const chinese = contextOf(PRODUCTS.filter((p) => p.id.startsWith('zh-')).map((p) => p.title));
+
+  it('renders the query in the other language, keeping brands and model numbers', () => {
+    const zh = bridge('OPPO A75 手機殼', english);
+    assert.match(zh.translation ?? '', /^OPPO A75 .*phone/);
+    assert.match(bridge('toothbrush', chinese).translation ?? '', /牙刷/);
+    assert.equal(bridge('xiaogouwo', chinese).translation, '小狗窝');
+  });
+
+  it('adds only terms the catalogue has, none for a query in a one-language shop’s own language', () => {
+    const bridged = bridge('手機殼', english);
+    assert.ok(bridged.terms.length > 0);
+    for (const term of bridged.terms) assert.ok(english.frequency(termKey(term)) > 0, term.term);
+    assert.deepEqual(bridge('phone case', english).terms, []);
+    assert.deepEqual(bridge('牙刷', chinese).terms, []);
+  });
+
+  it('weighs a translation below a native word', () => {
+    for (const term of bridge('手機殼', english).terms)
+      assert.ok(term.weight <= 1, `${term.term} ${term.weight}`);
+    for (const term of bridge('toothbrush', chinese).terms)
+      assert.ok(term.weight <= 1, `${term.term} ${term.weight}`);
+  });
+
+  it('warms up only for catalogues with Chinese products', () => {
+    assert.equal(warmUpBridge(english, DEFAULT_CONFIG.crossLingual), false);
+    assert.equal(warmUpBridge(chinese, { enabled: false, pinyin: false }), false);
+    assert.equal(warmUpBridge(chinese, DEFAULT_CONFIG.crossLingual), true);
   });
 });
 

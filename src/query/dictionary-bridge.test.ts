@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze } from '../text/analyzer.ts';
 import {
+  charactersForSyllable,
   chineseFor,
   dictionaryStats,
   englishTerms,
@@ -148,5 +149,8 @@ describe('dictionary bridge', () => {
     const syllables = pinyinSyllables();
     for (const syllable of ['zhuang', 'xiao', 'nv', 'a']) assert.ok(syllables.has(syllable), syllable);
     assert.ok(!syllables.has('xiaog'));
+    const gou = charactersForSyllable('gou');
+    assert.ok(gou.every((char) => [...char].length === 1));
+    assert.ok(gou.indexOf('狗') >= 0 && gou.indexOf('狗') < gou.indexOf('耇'), 'common characters first');
   });
 });

@@ -574,22 +574,42 @@ export function chineseFor(
 
 let pinyinIndex: Map<string, string[]> | undefined;
 let syllables: Set<string> | undefined;
+let charactersBySyllable: Map<string, string[]> | undefined;
 
 function buildPinyinIndex(dict: Dictionary): Map<string, string[]> {
   const started = performance.now();
   const index = new Map<string, string[]>();
   syllables = new Set();
+  // How many headwords use each character: a character's share of the vocabulary, a fair stand-in for
+  // how common it is, to try the likely characters of a syllable first.
+  const productivity = new Map<string, number>();
   for (let entry = 0; entry < dict.words.length; entry++) {
+    const word = dict.words[entry]!;
+    for (const char of word) productivity.set(char, (productivity.get(char) ?? 0) + 1);
     for (const reading of readingsOf(dict, entry)) {
       for (const syllable of reading.split(' ')) syllables.add(syllable);
       const key = reading.replaceAll(' ', '');
       const list = index.get(key);
-      if (list === undefined) index.set(key, [dict.words[entry]!]);
-      else if (!list.includes(dict.words[entry]!)) list.push(dict.words[entry]!);
+      if (list === undefined) index.set(key, [word]);
+      else if (!list.includes(word)) list.push(word);
     }
+  }
+  charactersBySyllable = new Map();
+  for (const syllable of syllables) {
+    const chars = (index.get(syllable) ?? []).filter((word) => [...word].length === 1);
+    chars.sort((a, b) => (productivity.get(b) ?? 0) - (productivity.get(a) ?? 0));
+    charactersBySyllable.set(syllable, chars);
   }
   stats.pinyinIndexMs = Math.round(performance.now() - started);
   return index;
+}
+
+/** Characters read `syllable` (toneless), the most productive in the dictionary first. */
+export function charactersForSyllable(syllable: string): readonly string[] {
+  const dict = load();
+  if (dict === undefined) return [];
+  pinyinIndex ??= buildPinyinIndex(dict);
+  return charactersBySyllable!.get(syllable) ?? [];
 }
 
 /** Simplified words whose toneless pinyin, syllables joined without spaces, is `letters` (`xiaogou`). */

@@ -14,7 +14,12 @@ import type { QueryTerm } from '../lexical/lexical-index.ts';
 import { termKey } from '../lexical/lexical-index.ts';
 import { analyze } from '../text/analyzer.ts';
 import type { Token } from '../text/token.ts';
-import { isEnglishTerm, pinyinSyllables, wordsForPinyin } from './dictionary-bridge.ts';
+import {
+  charactersForSyllable,
+  isEnglishTerm,
+  pinyinSyllables,
+  wordsForPinyin,
+} from './dictionary-bridge.ts';
 
 export interface PinyinContext {
   /** Live products containing an index term key. */
@@ -34,6 +39,8 @@ const U_FOR_V = new Map([
 const LONGEST_SYLLABLE = 6;
 /** Characters considered per syllable: the ones the catalogue uses most. */
 const CANDIDATES_PER_SYLLABLE = 16;
+/** Characters of a syllable looked up in the catalogue, most common first. */
+const CHARACTERS_SCANNED = 40;
 /** Viterbi scores (natural-log scale): each character costs, its catalogue frequency pays back a little,
  *  a catalogue bigram pays its log frequency, a dictionary word the catalogue never writes (狗窝 in a shop
  *  without one) pays as a rare bigram, and any other pair costs. */
@@ -98,15 +105,15 @@ function candidatesFor(
 ): Candidate[] {
   const cached = cache.get(syllable);
   if (cached !== undefined) return cached;
-  const chars = new Set<string>();
+  const out: Candidate[] = [];
   for (const reading of [syllable, U_FOR_V.get(syllable)]) {
     if (reading === undefined) continue;
-    for (const word of wordsForPinyin(reading)) if ([...word].length === 1) chars.add(word);
-  }
-  const out: Candidate[] = [];
-  for (const char of chars) {
-    const frequency = context.frequency(char);
-    if (frequency > 0) out.push({ char, weight: Math.log(1 + frequency) });
+    // Common characters first, so a syllable with a hundred characters (shi, yi) costs a bounded scan.
+    const chars = charactersForSyllable(reading);
+    for (let k = 0; k < chars.length && k < CHARACTERS_SCANNED; k++) {
+      const frequency = context.frequency(chars[k]!);
+      if (frequency > 0) out.push({ char: chars[k]!, weight: Math.log(1 + frequency) });
+    }
   }
   out.sort((a, b) => b.weight - a.weight);
   out.length = Math.min(out.length, CANDIDATES_PER_SYLLABLE);
