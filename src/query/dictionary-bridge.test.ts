@@ -34,8 +34,9 @@ describe('dictionary bridge', () => {
     assert.ok(stats.words > 100_000, `${stats.words} headwords`);
     assert.ok(stats.loadMs > 0);
     const again = performance.now();
-    warmUpDictionary();
-    assert.ok(performance.now() - again < 5, 'a second load is free');
+    assert.equal(warmUpDictionary(), true);
+    const secondMs = performance.now() - again;
+    assert.ok(secondMs < stats.loadMs / 5, `a second load is free: ${secondMs} ms after ${stats.loadMs} ms`);
   });
 
   it('translates 手机壳 to phone and case, as the index stems them', () => {
