@@ -13,7 +13,7 @@ import { parseFilter } from './filter/filter-parser.ts';
 import { packSections, Sections } from './lexical/binary-sections.ts';
 import type { LexicalIndexOptions } from './lexical/lexical-index.ts';
 import { LexicalIndex, termKey } from './lexical/lexical-index.ts';
-import { bridgeQuery } from './query/cross-lingual.ts';
+import { bridgeQuery, warmUpBridge } from './query/cross-lingual.ts';
 import { fuse, rankByScore, type RankedList } from './rank/fusion.ts';
 import { highlight } from './search/highlight.ts';
 import { planQuery } from './search/query-plan.ts';
@@ -160,6 +160,13 @@ class SoukEngine implements Engine {
   }
 
   async open(): Promise<void> {
+    await this.loadIndexes();
+    this.scheduleEmbedding();
+    this.warmUpBridge();
+  }
+
+  /** The index from its snapshot repaired from the change log, or rebuilt from the products. */
+  private async loadIndexes(): Promise<void> {
     const lastSeq = await this.store.lastSeq();
     this.appliedSeq = lastSeq;
     const snapshotSeq = await this.loadSnapshot(lastSeq);
@@ -198,7 +205,13 @@ class SoukEngine implements Engine {
       this.requeue.clear();
       this.changesSinceSnapshot = Math.max(1, this.changesSinceSnapshot);
     }
-    this.scheduleEmbedding();
+  }
+
+  /** Loads the dictionary bridge now rather than on the first query (a Chinese catalogue only). */
+  private warmUpBridge(): void {
+    if (this.config.crossLingual.enabled || this.config.crossLingual.pinyin) {
+      warmUpBridge(this.index, this.config.crossLingual);
+    }
   }
 
   /** Loads the snapshot when it is readable and not ahead of the log; returns its seq. */
@@ -245,7 +258,6 @@ class SoukEngine implements Engine {
     this.requeue.clear();
     for await (const batch of this.store.scan(5000)) for (const product of batch) this.addToIndex(product);
     this.changesSinceSnapshot = this.index.size;
-    this.scheduleEmbedding();
   }
 
   private addToIndex(product: Product): void {
@@ -396,6 +408,7 @@ class SoukEngine implements Engine {
     }
     await flush();
     await Promise.all(inFlight);
+    this.warmUpBridge();
     options.onProgress?.({
       linesRead,
       loaded: report.loaded + report.unchanged,

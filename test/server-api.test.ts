@@ -85,8 +85,17 @@ describe('GET /health and /', () => {
 describe('GET /search', () => {
   it('returns Luma hoodies for q=hoodie with the SearchResponse shape', async () => {
     const body = await search('q=hoodie');
-    assert.deepEqual(Object.keys(body).sort(), ['hits', 'limit', 'offset', 'query', 'tookMs', 'total']);
+    assert.deepEqual(Object.keys(body).sort(), [
+      'hits',
+      'limit',
+      'mode',
+      'offset',
+      'query',
+      'tookMs',
+      'total',
+    ]);
     assert.equal(body.query, 'hoodie');
+    assert.equal(body.mode, 'keyword', 'nothing is embedded here, so keyword search answers');
     assert.equal(body.offset, 0);
     assert.equal(body.limit, 10);
     assert.equal(typeof body.tookMs, 'number');

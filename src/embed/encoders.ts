@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EmbeddingConfig } from '../config.ts';
+import { renderEnglish } from '../query/cross-lingual.ts';
+import { analyze, containsCjk } from '../text/analyzer.ts';
 import type { Product } from '../types.ts';
 import {
   createImageEmbedder,
@@ -60,7 +62,10 @@ export function createEncoders(config: EmbeddingConfig, parts: EmbedderParts = {
       return { key: embedderKey(embedder.id), dims: embedder.id.dims };
     },
     async prepare(product: Product) {
-      const input = productEmbeddingText(product);
+      let input = productEmbeddingText(product);
+      // An English-only model reads Chinese products through the dictionary bridge, as it reads queries.
+      if (containsCjk(input) && !(await text.get()).multilingual)
+        input = renderEnglish(input, analyze(input));
       return { hash: textContentHash(input), input };
     },
     async embed(inputs: unknown[]) {

@@ -135,14 +135,9 @@ function bridgeChinese(
   weights: BridgeWeights,
 ): Direction {
   const terms = new Map<string, QueryTerm>();
-  let translation = '';
-  let copied = 0;
   for (const run of hanRuns(tokens)) {
-    const rendered: string[] = [];
     for (const segment of segmentChinese(run.text)) {
       const scale = catalogueHasWord(segment.word, context) ? NATIVE_FOUND : 1;
-      const first = senses(segment.word)[0]?.[0];
-      if (first !== undefined) rendered.push(first);
       let kept = 0;
       for (const gloss of translateWord(segment.word)) {
         if (kept >= weights.maxGlosses || gloss.share < weights.minShare) break;
@@ -158,11 +153,29 @@ function bridgeChinese(
         });
       }
     }
+  }
+  return { terms, translation: renderEnglish(text, tokens) };
+}
+
+/**
+ * Chinese text rendered in English for an English-only embedding model: everything between the Han runs
+ * (brands, model numbers) is kept and each run becomes its dictionary words' first glosses, whatever the
+ * catalogue holds: `OPPO A75 手机壳` → `OPPO A75 cell phone case`. `tokens` are `analyze(text)`.
+ */
+export function renderEnglish(text: string, tokens: readonly Token[]): string {
+  let translation = '';
+  let copied = 0;
+  for (const run of hanRuns(tokens)) {
+    const rendered: string[] = [];
+    for (const segment of segmentChinese(run.text)) {
+      const first = senses(segment.word)[0]?.[0];
+      if (first !== undefined) rendered.push(first);
+    }
     translation += `${text.slice(copied, run.start)} ${rendered.join(' ')} `;
     copied = run.end;
   }
   translation += text.slice(copied);
-  return { terms, translation: translation.replace(/\s+/g, ' ').trim() };
+  return translation.replace(/\s+/g, ' ').trim();
 }
 
 /**
