@@ -15,7 +15,7 @@ export interface UseLiteOptions {
 export const USE_LITE_ID: EmbedderId = {
   provider: 'use-lite',
   model: 'universal-sentence-encoder-lite',
-  version: 'energetic-ai-0.2.0',
+  version: 'energetic-ai-0.2.0-lowercase',
   dims: 512,
 };
 
@@ -38,8 +38,10 @@ export async function createUseLiteEmbedder(options: UseLiteOptions = {}): Promi
     },
     async embed(texts) {
       const batches: Array<Promise<Float32Array[]>> = [];
+      // The model's vocabulary is lower-case: capitalised words ("Simpson Strong-Tie") fall apart into
+      // unknown pieces, which halved NDCG@10 of semantic search on Home Depot titles (0.12 vs 0.22).
       // Blank text gives the model nothing to embed; a single space keeps positions aligned.
-      const inputs = texts.map((text) => (text.trim() === '' ? ' ' : text));
+      const inputs = texts.map((text) => (text.trim() === '' ? ' ' : text.toLowerCase()));
       for (let i = 0; i < inputs.length; i += batchSize)
         batches.push(pool.run(inputs.slice(i, i + batchSize)));
       return (await Promise.all(batches)).flat().map(normalizeInPlace);
