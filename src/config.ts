@@ -6,8 +6,16 @@
 import type { TokenKind } from './text/token.ts';
 import type { SearchMode } from './types.ts';
 
-export type FieldName = 'title' | 'brand' | 'category' | 'attributes' | 'description';
-export const FIELD_NAMES: readonly FieldName[] = ['title', 'brand', 'category', 'attributes', 'description'];
+export type FieldName = 'title' | 'brand' | 'category' | 'attributes' | 'description' | 'imageText';
+/** `imageText` is text read from the product's photo (OCR, with `embedding.ocr`). */
+export const FIELD_NAMES: readonly FieldName[] = [
+  'title',
+  'brand',
+  'category',
+  'attributes',
+  'description',
+  'imageText',
+];
 
 export interface FieldConfig {
   /** Weight of a term occurrence in this field (BM25F). */
@@ -201,6 +209,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     category: { boost: 1.5, b: 0.5 },
     attributes: { boost: 1, b: 0.5 },
     description: { boost: 0.5, b: 0.75 },
+    imageText: { boost: 0.5, b: 0.5 },
   },
   k1: 1.2,
   search: {

@@ -71,8 +71,8 @@ export async function createEngine(config: SoukConfig = {}, parts: EngineParts =
   return engine;
 }
 
-/** The text of each indexed field, in FIELD_NAMES order. */
-export function productFieldTexts(product: Product): string[] {
+/** The text of each indexed field, in FIELD_NAMES order; `imageText` is what OCR read in its photo. */
+export function productFieldTexts(product: Product, imageText = ''): string[] {
   const categorySegments = new Set<string>();
   for (const path of [product.category ?? [], ...(product.categories ?? [])]) {
     for (const segment of path) categorySegments.add(segment);
@@ -88,6 +88,7 @@ export function productFieldTexts(product: Product): string[] {
     category: [...categorySegments].join(' \n '),
     attributes: attributeValues.join(' \n '),
     description: product.description ?? '',
+    imageText,
   };
   return FIELD_NAMES.map((name) => texts[name]);
 }
@@ -132,6 +133,8 @@ class SoukEngine implements Engine {
   private lastEmbeddingError: string | undefined;
   private readonly queryVectors = new Map<string, Float32Array>();
   private readonly requeue = new Set<VectorSpace>();
+  /** Text OCR read in each product's photo (embedding.ocr), indexed as the `imageText` field. */
+  private imageTexts = new Map<string, string>();
 
   private readonly hasText: boolean;
   private readonly hasImage: boolean;
@@ -142,7 +145,7 @@ class SoukEngine implements Engine {
     parts: EngineParts,
   ) {
     this.index = new LexicalIndex(indexOptions(config));
-    this.encoders = createEncoders(config.embedding, parts);
+    this.encoders = createEncoders(config.embedding, store, parts);
     this.hasText = parts.textEmbedder !== undefined || config.embedding.text.provider !== 'none';
     this.hasImage = parts.imageEmbedder !== undefined || config.embedding.image.provider !== 'none';
     this.spaces = {
@@ -232,6 +235,7 @@ class SoukEngine implements Engine {
       this.index = LexicalIndex.deserialize(sections.uint8('lexical'), indexOptions(this.config));
       this.values = DocValues.deserialize(sections.uint8('values'));
       this.keys = ProductKeys.deserialize(sections.uint8('keys'));
+      this.imageTexts = new Map(JSON.parse(sections.string('imageTexts')) as Array<[string, string]>);
       for (const space of this.activeSpaces()) {
         // A space made with another model configuration is dropped: every product is queued again.
         if (!space.restore(sections.uint8(`space:${space.name}`))) this.requeueAll(space);
@@ -241,6 +245,7 @@ class SoukEngine implements Engine {
       this.index = new LexicalIndex(indexOptions(this.config));
       this.values = new DocValues();
       this.keys = new ProductKeys();
+      this.imageTexts = new Map();
       return undefined;
     }
   }
@@ -254,6 +259,8 @@ class SoukEngine implements Engine {
     this.index = new LexicalIndex(indexOptions(this.config));
     this.values = new DocValues();
     this.keys = new ProductKeys();
+    // Photos are read again by the image space's next run (from the store's cache: nothing is re-read).
+    this.imageTexts = new Map();
     for (const space of this.activeSpaces()) space.clear();
     this.requeue.clear();
     for await (const batch of this.store.scan(5000)) for (const product of batch) this.addToIndex(product);
@@ -263,7 +270,8 @@ class SoukEngine implements Engine {
   private addToIndex(product: Product): void {
     const previous = this.index.docIdOf(product.id);
     if (previous !== undefined) this.values.remove(previous);
-    const fields = productFieldTexts(product).map((text) => (text === '' ? [] : analyze(text)));
+    const imageText = this.imageTexts.get(product.id) ?? '';
+    const fields = productFieldTexts(product, imageText).map((text) => (text === '' ? [] : analyze(text)));
     const docId = this.index.upsert(product.id, fields);
     this.values.set(docId, product);
     const key = this.keys.bind(product.id, docId);
@@ -277,6 +285,7 @@ class SoukEngine implements Engine {
     this.values.remove(docId);
     const key = this.keys.release(id);
     if (key !== undefined) for (const space of this.activeSpaces()) space.forget(key);
+    this.imageTexts.delete(id);
   }
 
   /**
@@ -697,18 +706,10 @@ class SoukEngine implements Engine {
     required: boolean,
   ): Promise<{ docIds: Int32Array; scores: Float32Array } | undefined> {
     const space = this.spaces.text;
-    if (space.backlog > 0) {
-      warnings.push(
-        `${space.backlog} products are not embedded yet: semantic results are incomplete (run souk embed)`,
-      );
-    }
-    if (space.size === 0) {
-      if (space.backlog === 0) warnings.push('no product has a text vector (nothing to embed)');
-      return undefined;
-    }
     let vector: Float32Array;
     try {
       const embedder = await this.encoders.textEmbedder();
+      // Also reveals vectors made by another version of the model (they are dropped and re-queued).
       await space.ensureModel();
       // An English-only model cannot read a Chinese query: it embeds the dictionary bridge's rendering.
       const text = !embedder.multilingual && translation && containsCjk(q) ? translation : q;
@@ -719,6 +720,15 @@ class SoukEngine implements Engine {
     } catch (error) {
       if (required) throw toSoukError(error);
       warnings.push(`text embedder unavailable, keyword results only: ${toSoukError(error).message}`);
+      return undefined;
+    }
+    if (space.backlog > 0) {
+      warnings.push(
+        `${space.backlog} products are not embedded yet: semantic results are incomplete (run souk embed)`,
+      );
+    }
+    if (space.size === 0) {
+      if (space.backlog === 0) warnings.push('no product has a text vector (nothing to embed)');
       return undefined;
     }
     return this.toRankedDocs(space.search(vector, k, { filter }));
@@ -976,9 +986,23 @@ class SoukEngine implements Engine {
       store: this.store,
       fetch: (keys) => this.store.getMany(keys.map((key) => this.keys.idOf(key) ?? '')),
       onProgress,
+      onText: (product, text) => this.setImageText(product.id, text),
       stopped: () => this.closing,
       batchSize: space === this.spaces.image ? this.config.embedding.image.batchSize : 64,
     });
+  }
+
+  /** Indexes what OCR read in a product's photo, once every write issued so far has been applied. */
+  private setImageText(id: string, text: string): void {
+    if ((this.imageTexts.get(id) ?? '') === text) return;
+    void this.afterWrites(async () => {
+      const product = await this.store.get(id);
+      if (!product || !this.index.has(id)) return;
+      if (text === '') this.imageTexts.delete(id);
+      else this.imageTexts.set(id, text);
+      this.addToIndex(product);
+      this.changesSinceSnapshot++;
+    }).catch(() => undefined);
   }
 
   /**
@@ -1038,6 +1062,7 @@ class SoukEngine implements Engine {
       lexical: this.index.serialize(),
       values: this.values.serialize(),
       keys: this.keys.serialize(),
+      imageTexts: JSON.stringify([...this.imageTexts]),
       ...Object.fromEntries(this.activeSpaces().map((space) => [`space:${space.name}`, space.serialize()])),
     });
     await this.store.writeSnapshot(SNAPSHOT_NAME, seq, data);

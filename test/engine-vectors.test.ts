@@ -5,9 +5,10 @@
  * the real offline models (USE-Lite, the visual descriptor).
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { createEngine } from '../src/engine.ts';
 import type { Engine } from '../src/engine-api.ts';
 import type { Product } from '../src/types.ts';
@@ -294,5 +295,30 @@ describe('Luma with the offline models (USE-Lite, visual descriptor)', () => {
   it('recommends hoodies for a hoodie', async () => {
     const similar = await engine.similar('MH01', { limit: 5 });
     for (const hit of similar.hits) assert.match(hit.category?.join(' > ') ?? '', /Hoodies|Tops/, hit.title);
+  });
+});
+
+describe('text in product photos (embedding.ocr)', () => {
+  it('makes the words printed on a photo searchable, and keeps them across a restart', async () => {
+    const dir = join(root, 'ocr');
+    await mkdir(dir, { recursive: true });
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="160">
+      <rect width="100%" height="100%" fill="#ffffff"/>
+      <text x="24" y="100" font-family="DejaVu Sans" font-size="56" fill="#111111">MOUNTAINEER 40L</text></svg>`;
+    await sharp(Buffer.from(svg)).jpeg({ quality: 92 }).toFile(join(dir, 'label.jpg'));
+    const product = { id: 'bag-1', title: 'Trekking backpack', image: join(dir, 'label.jpg') };
+    const config = { embedding: { ocr: true, text: { provider: 'none' as const } } };
+    let engine = await createEngine({ ...config, dataDir: join(dir, 'data') });
+    engines.push(engine);
+    await engine.upsert([product, { id: 'bag-2', title: 'Trekking backpack, blue' }]);
+    assert.equal((await engine.search({ q: 'mountaineer' })).total, 0, 'not read yet');
+    await engine.embed();
+    assert.deepEqual(ids(await engine.search({ q: 'mountaineer' })), ['bag-1']);
+    await engine.patch('bag-1', { price: 120 });
+    assert.deepEqual(ids(await engine.search({ q: 'mountaineer 40l' })), ['bag-1'], 'kept through an update');
+    await engine.close();
+    engine = await createEngine({ ...config, dataDir: join(dir, 'data') });
+    engines.push(engine);
+    assert.deepEqual(ids(await engine.search({ q: 'mountaineer' })), ['bag-1'], 'restored with the snapshot');
   });
 });

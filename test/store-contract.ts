@@ -328,6 +328,8 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
         () => store.readSnapshot('s'),
         () => store.getEmbeddings('m', ['h']),
         () => store.putEmbeddings('m', [{ hash: 'h', vector: new Float32Array(2) }]),
+        () => store.getImageTexts('r', ['h']),
+        () => store.putImageTexts('r', [{ hash: 'h', text: 't' }]),
       ];
       for (const call of calls) await rejectsWith(call(), 'ENGINE_CLOSED');
     });
@@ -351,6 +353,20 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       await store.putEmbeddings('m1', [{ hash: 'h1', vector: Float32Array.from([1, 0, 0]) }]);
       assert.deepEqual([...(await store.getEmbeddings('m1', ['h1']))[0]!], [1, 0, 0], 'replaced');
       assert.equal(await store.lastSeq(), 0, 'no change-log entries');
+    });
+
+    withStore('caches text read from images by reader and image hash', async (store) => {
+      await store.putImageTexts('ocr:1', [
+        { hash: 'img1', text: '纯棉短袖T恤\nSALE 50%' },
+        { hash: 'img2', text: '' },
+      ]);
+      assert.deepEqual(await store.getImageTexts('ocr:1', ['img2', 'nope', 'img1']), [
+        '',
+        undefined,
+        '纯棉短袖T恤\nSALE 50%',
+      ]);
+      assert.deepEqual(await store.getImageTexts('ocr:2', ['img1']), [undefined]);
+      assert.equal(await store.lastSeq(), 0);
     });
 
     withStore('a scan interrupted by close stops with ENGINE_CLOSED', async (store) => {

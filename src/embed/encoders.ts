@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EmbeddingConfig } from '../config.ts';
 import { renderEnglish } from '../query/cross-lingual.ts';
 import { analyze, containsCjk } from '../text/analyzer.ts';
+import type { Store } from '../store/store.ts';
 import type { Product } from '../types.ts';
 import {
   createImageEmbedder,
@@ -50,10 +51,24 @@ export interface EmbedderParts {
 }
 
 /** The text and image encoders of an engine, over lazily created embedders. */
-export function createEncoders(config: EmbeddingConfig, parts: EmbedderParts = {}): Encoders {
+export function createEncoders(config: EmbeddingConfig, store: Store, parts: EmbedderParts = {}): Encoders {
   const given = parts;
   const text = new Lazy(async () => given.textEmbedder ?? createTextEmbedder(config));
   const image = new Lazy(async () => given.imageEmbedder ?? createImageEmbedder(config));
+  const ocr = new Lazy(async () => {
+    const { createOcrReader } = await import('./ocr-reader.ts');
+    return createOcrReader();
+  });
+  /** What OCR reads in a photo, from the store's cache when this photo was read before. */
+  const readImageText = async (hash: string, bytes: Uint8Array): Promise<string> => {
+    const reader = await ocr.get();
+    const key = embedderKey(reader.id);
+    const [cached] = await store.getImageTexts(key, [hash]);
+    if (cached !== undefined) return cached;
+    const [read = ''] = await reader.read([bytes]);
+    await store.putImageTexts(key, [{ hash, text: read }]);
+    return read;
+  };
   const textEncoder: SpaceEncoder = {
     fingerprint: given.textEmbedder ? embedderKey(given.textEmbedder.id) : textFingerprint(config.text),
     want: (product: Product) => textContentHash(productEmbeddingText(product)),
@@ -74,7 +89,10 @@ export function createEncoders(config: EmbeddingConfig, parts: EmbedderParts = {
     close: () => text.close(),
   };
   const imageEncoder: SpaceEncoder = {
-    fingerprint: given.imageEmbedder ? embedderKey(given.imageEmbedder.id) : imageFingerprint(config.image),
+    // OCR is part of what the image space computes: turning it on re-reads every photo once.
+    fingerprint:
+      (given.imageEmbedder ? embedderKey(given.imageEmbedder.id) : imageFingerprint(config.image)) +
+      (config.ocr ? '+ocr' : ''),
     want: (product: Product) => primaryImage(product) ?? '',
     async load() {
       const embedder = await image.get();
@@ -82,7 +100,9 @@ export function createEncoders(config: EmbeddingConfig, parts: EmbedderParts = {
     },
     async prepare(product: Product) {
       const bytes = await readImageBytes(primaryImage(product)!);
-      return { hash: createHash('sha1').update(bytes).digest('hex'), input: bytes };
+      const hash = createHash('sha1').update(bytes).digest('hex');
+      if (!config.ocr) return { hash, input: bytes };
+      return { hash, input: bytes, text: await readImageText(hash, bytes) };
     },
     async embed(inputs: unknown[]) {
       return (await image.get()).embedImages(inputs as Uint8Array[]);
@@ -95,7 +115,7 @@ export function createEncoders(config: EmbeddingConfig, parts: EmbedderParts = {
     textEmbedder: () => text.get(),
     imageEmbedder: () => image.get(),
     async close() {
-      await Promise.all([text.close(), image.close()]);
+      await Promise.all([text.close(), image.close(), ocr.close()]);
     },
   };
 }

@@ -17,8 +17,11 @@ export interface SpaceEncoder {
   want(product: Product): string;
   /** Loads the model once; returns its embedder key (provider, model, version, dims) and vector length. */
   load(): Promise<{ key: string; dims: number }>;
-  /** The model input for a product and the content hash of that input (the cache key). */
-  prepare(product: Product): Promise<{ hash: string; input: unknown }>;
+  /**
+   * The model input for a product and the content hash of that input (the cache key), plus any text the
+   * input holds that the lexical index should know (OCR of a photo).
+   */
+  prepare(product: Product): Promise<{ hash: string; input: unknown; text?: string }>;
   embed(inputs: unknown[]): Promise<Float32Array[]>;
   close(): Promise<void>;
 }
@@ -46,6 +49,8 @@ export interface DrainContext {
   /** Current products for keys (undefined: deleted meanwhile). */
   fetch(keys: readonly number[]): Promise<Array<Product | undefined>>;
   onProgress?: ((progress: DrainProgress) => void) | undefined;
+  /** Receives text found in a product's input (OCR), for the lexical index. */
+  onText?: ((product: Product, text: string) => void) | undefined;
   /** Checked between batches: a closing engine stops the run. */
   stopped(): boolean;
   batchSize: number;
@@ -174,8 +179,10 @@ export class VectorSpace {
 
   private async runDrain(context: Omit<DrainContext, 'onProgress'>): Promise<DrainReport> {
     const report: DrainReport = { embedded: 0, cached: 0, failed: 0, errors: [] };
-    if (this.dirty.size === 0) return report;
+    // Loaded even with an empty backlog: vectors restored from a snapshot may be from an earlier version of
+    // the model, which only the loaded model's key reveals (and which re-queues every product).
     const model = await this.ensureModel();
+    if (this.dirty.size === 0) return report;
     let done = 0;
     const progress = (): void => {
       const update = {
@@ -206,7 +213,9 @@ export class VectorSpace {
         // The product changed again after this batch was taken: its newer state is (or will be) queued.
         if (want === '' || want !== this.wanted[key]) continue;
         try {
-          jobs.push({ key, want, ...(await this.encoder.prepare(product)) });
+          const prepared = await this.encoder.prepare(product);
+          if (prepared.text !== undefined) context.onText?.(product, prepared.text);
+          jobs.push({ key, want, hash: prepared.hash, input: prepared.input });
         } catch (error) {
           const soukError = toSoukError(error);
           report.failed++;

@@ -47,6 +47,7 @@ export class MemoryStore implements Store {
   private readonly meta = new Map<string, string>([[META_SCHEMA_VERSION, String(STORE_SCHEMA_VERSION)]]);
   private readonly snapshots = new Map<string, { seq: number; data: Uint8Array }>();
   private readonly embeddings = new Map<string, Map<string, Float32Array>>();
+  private readonly imageTexts = new Map<string, string>();
 
   private live(): void {
     if (this.closed) throw storeClosed();
@@ -235,6 +236,16 @@ export class MemoryStore implements Store {
     let cache = this.embeddings.get(embedder);
     if (!cache) this.embeddings.set(embedder, (cache = new Map()));
     for (const { hash, vector } of entries) cache.set(hash, new Float32Array(vector));
+  }
+
+  async getImageTexts(reader: string, hashes: readonly string[]): Promise<Array<string | undefined>> {
+    this.live();
+    return hashes.map((hash) => this.imageTexts.get(`${reader}\u0000${hash}`));
+  }
+
+  async putImageTexts(reader: string, entries: ReadonlyArray<{ hash: string; text: string }>): Promise<void> {
+    this.live();
+    for (const { hash, text } of entries) this.imageTexts.set(`${reader}\u0000${hash}`, text);
   }
 
   async close(): Promise<void> {

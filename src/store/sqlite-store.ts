@@ -65,6 +65,12 @@ CREATE TABLE IF NOT EXISTS embeddings (
   vector BLOB NOT NULL,
   PRIMARY KEY (embedder, hash)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS image_texts (
+  reader TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (reader, hash)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   op TEXT NOT NULL CHECK (op IN ('upsert', 'patch', 'delete')),
@@ -201,6 +207,7 @@ export class SqliteStore implements Store {
     remove: (ids: readonly string[], at: number) => { deleted: string[]; seq: number };
     prune: (throughSeq: number) => number;
     putEmbeddings: (embedder: string, entries: ReadonlyArray<{ hash: string; vector: Float32Array }>) => void;
+    putImageTexts: (reader: string, entries: ReadonlyArray<{ hash: string; text: string }>) => void;
   };
 
   /** Use openSqliteStore. */
@@ -278,6 +285,11 @@ export class SqliteStore implements Store {
               Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
             );
           }
+        },
+      ).immediate,
+      putImageTexts: db.transaction(
+        (reader: string, entries: ReadonlyArray<{ hash: string; text: string }>) => {
+          for (const { hash, text } of entries) s.putImageText.run(reader, hash, text);
         },
       ).immediate,
     };
@@ -444,6 +456,22 @@ export class SqliteStore implements Store {
     this.run('writing embeddings', () => this.transactions.putEmbeddings(embedder, entries));
   }
 
+  async getImageTexts(reader: string, hashes: readonly string[]): Promise<Array<string | undefined>> {
+    return this.run('reading image texts', () => {
+      const rows = this.statements.selectImageTexts.all(reader, JSON.stringify(hashes)) as Array<{
+        hash: string;
+        text: string;
+      }>;
+      const found = new Map(rows.map((row) => [row.hash, row.text]));
+      return hashes.map((hash) => found.get(hash));
+    });
+  }
+
+  async putImageTexts(reader: string, entries: ReadonlyArray<{ hash: string; text: string }>): Promise<void> {
+    if (entries.length === 0) return;
+    this.run('writing image texts', () => this.transactions.putImageTexts(reader, entries));
+  }
+
   /** The connection's effective durability settings (diagnostics and tests). */
   settings(): { journalMode: string; synchronous: number; foreignKeys: number; busyTimeoutMs: number } {
     const db = this.live();
@@ -500,6 +528,10 @@ function prepareStatements(db: Db) {
       'SELECT hash, vector FROM embeddings WHERE embedder = ? AND hash IN (SELECT value FROM json_each(?))',
     ),
     putEmbedding: db.prepare('INSERT OR REPLACE INTO embeddings (embedder, hash, vector) VALUES (?, ?, ?)'),
+    selectImageTexts: db.prepare(
+      'SELECT hash, text FROM image_texts WHERE reader = ? AND hash IN (SELECT value FROM json_each(?))',
+    ),
+    putImageText: db.prepare('INSERT OR REPLACE INTO image_texts (reader, hash, text) VALUES (?, ?, ?)'),
     setMeta: db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),

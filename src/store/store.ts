@@ -75,6 +75,9 @@ export interface Store {
     embedder: string,
     entries: ReadonlyArray<{ hash: string; vector: Float32Array }>,
   ): Promise<void>;
+  /** Text read from images (OCR), by reader key and the image's content hash; derived data like embeddings. */
+  getImageTexts(reader: string, hashes: readonly string[]): Promise<Array<string | undefined>>;
+  putImageTexts(reader: string, entries: ReadonlyArray<{ hash: string; text: string }>): Promise<void>;
   /** Flushes and closes; later calls throw ENGINE_CLOSED (closing again is a no-op). */
   close(): Promise<void>;
 }

@@ -129,6 +129,12 @@ export class ThreadedSqliteStore implements Store {
   putEmbeddings(embedder: string, entries: ReadonlyArray<{ hash: string; vector: Float32Array }>) {
     return this.reader.putEmbeddings(embedder, entries);
   }
+  getImageTexts(reader: string, hashes: readonly string[]) {
+    return this.reader.getImageTexts(reader, hashes);
+  }
+  putImageTexts(reader: string, entries: ReadonlyArray<{ hash: string; text: string }>) {
+    return this.reader.putImageTexts(reader, entries);
+  }
   writeSnapshot(name: string, seq: number, data: Uint8Array) {
     return this.reader.writeSnapshot(name, seq, data);
   }
