@@ -11,7 +11,7 @@ import { SoukError, toSoukError } from './errors.ts';
 import { DocValues } from './filter/doc-values.ts';
 import { parseFilter } from './filter/filter-parser.ts';
 import { packSections, Sections } from './lexical/binary-sections.ts';
-import type { LexicalIndexOptions } from './lexical/lexical-index.ts';
+import type { LexicalIndexOptions, MatchResult } from './lexical/lexical-index.ts';
 import { LexicalIndex, termKey } from './lexical/lexical-index.ts';
 import { bridgeQuery, warmUpBridge } from './query/cross-lingual.ts';
 import { fuse, rankByScore, type RankedList } from './rank/fusion.ts';
@@ -512,11 +512,16 @@ class SoukEngine implements Engine {
     } else {
       const lists: RankedList[] = [];
       let lexical: { docIds: Int32Array; scores: Float32Array } | undefined;
+      let textWeight = weights.text;
       if ((mode === 'keyword' || mode === 'hybrid') && queryTokens.length > 0) {
         const matched = this.matchLexical(q, queryTokens, request, filter);
         matchedKeys = matched.matchedKeys;
         translation = matched.translation;
         lexical = matched;
+        // When some product matches every word of the query, the words are a strong signal and the text
+        // vectors mostly reorder near-misses; when words are unknown to the catalogue, meaning must carry.
+        const covered = this.config.fusion.coveredTextShare;
+        textWeight *= 1 - (1 - covered) * matched.bestCoverage;
         if (mode === 'hybrid')
           lists.push({
             ...rankByScore(matched.docIds, matched.scores, this.config.fusion.candidates),
@@ -537,7 +542,7 @@ class SoukEngine implements Engine {
             warnings,
             mode === 'semantic',
           );
-          if (text) lists.push({ ...text, weight: weights.text });
+          if (text) lists.push({ ...text, weight: mode === 'semantic' ? 1 : textWeight });
         }
         if (request.image !== undefined) {
           const image = await this.imageQueryList(request.image, k, vectorFilter);
@@ -642,7 +647,7 @@ class SoukEngine implements Engine {
     queryTokens: Token[],
     request: SearchRequest,
     filter: ((docId: number) => boolean) | undefined,
-  ): { docIds: Int32Array; scores: Float32Array; matchedKeys: Set<string>; translation: string | undefined } {
+  ): MatchResult & { translation: string | undefined } {
     const { search } = this.config;
     const terms = planQuery(q, queryTokens, {
       prefix: request.prefix ?? search.prefix,

@@ -72,6 +72,12 @@ export interface MatchResult {
   scores: Float32Array;
   /** Keys of every vocabulary term that contributed, for highlighting. */
   matchedKeys: Set<string>;
+  /**
+   * Share (0 … 1) of the query's weight that the best-covered matching document matches: 1 when some
+   * product matches every query word, lower when words are unknown to the catalogue (fusion trusts the
+   * lexical source less then).
+   */
+  bestCoverage: number;
 }
 
 interface Expansion {
@@ -421,16 +427,19 @@ export class LexicalIndex {
     const out = new Float32Array(touched.length);
     let n = 0;
     const coordination = options.coordination;
+    let bestCoverage = 0;
     for (const docId of touched) {
       let score = scores[docId]!;
-      if (coordination !== 0) score *= Math.pow(Math.min(1, covered[docId]! / totalWeight), coordination);
+      const coverage = Math.min(1, covered[docId]! / totalWeight);
+      if (coordination !== 0) score *= Math.pow(coverage, coordination);
       scores[docId] = 0;
       covered[docId] = 0;
       if (filter && !filter(docId)) continue;
+      if (coverage > bestCoverage) bestCoverage = coverage;
       docIds[n] = docId;
       out[n++] = score;
     }
-    return { docIds: docIds.subarray(0, n), scores: out.subarray(0, n), matchedKeys };
+    return { docIds: docIds.subarray(0, n), scores: out.subarray(0, n), matchedKeys, bestCoverage };
   }
 
   /** Drops tombstoned documents; returns the old → new document number map (-1 for dropped ones). */

@@ -145,8 +145,7 @@ export class AutoVectorIndex implements VectorIndex {
       throw new SoukError('INVALID_REQUEST', `expected ${keys.length} vectors of ${dims} dimensions`);
     }
     if (this.current instanceof ExactIndex) {
-      for (let i = 0; i < keys.length; i++)
-        this.current.upsert(keys[i]!, vectors.subarray(i * dims, (i + 1) * dims));
+      this.current.upsertMany(keys, vectors);
       if (this.current.size > this.config.exactBelow) this.switchNow();
       return;
     }

@@ -113,6 +113,14 @@ describe('ExactIndex internals', () => {
     check();
   });
 
+  it('upserts many rows at once', () => {
+    const index = new ExactIndex(2);
+    index.upsertMany([4, 9], Float32Array.of(1, 0, 0, 1));
+    assert.equal(index.size, 2);
+    assert.equal(index.search(Float32Array.of(0.1, 1), 1)[0]!.key, 9);
+    assert.throws(() => index.upsertMany([1, 2], new Float32Array(3)), { code: 'INVALID_REQUEST' });
+  });
+
   it('accepts keys beyond the dense range', () => {
     const index = new ExactIndex(2);
     index.upsert(2 ** 30, Float32Array.of(1, 0));

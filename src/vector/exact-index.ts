@@ -280,6 +280,16 @@ export class ExactIndex implements VectorIndex {
     return slot;
   }
 
+  /** Row i of the flat `vectors` matrix under `keys[i]` (same shape as HnswIndex.upsertMany). */
+  upsertMany(keys: ArrayLike<number>, vectors: Float32Array): void {
+    const dims = this.dims;
+    if (vectors.length !== keys.length * dims) {
+      throw new SoukError('INVALID_REQUEST', `expected ${keys.length} vectors of ${dims} dimensions`);
+    }
+    for (let i = 0; i < keys.length; i++)
+      this.upsertSlot(keys[i]!, vectors.subarray(i * dims, (i + 1) * dims));
+  }
+
   remove(key: number): void {
     this.removeSlot(key);
   }

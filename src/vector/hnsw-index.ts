@@ -99,11 +99,14 @@ const BULK_CHUNK = 16_384;
 const SELECTIVITY_SAMPLES = 512;
 /** Graph candidates fetched per wanted hit beyond 1 / share (the share is an estimate). */
 const OVERFETCH = 1.25;
-// Cost model of the two filter paths, fitted to bench/vector-bench.ts's filter sweep (ns).
+// Cost model of the two filter paths, fitted to bench/vector-bench.ts's filter sweep at 54k and 1M
+// (ns; the machine's absolute speed cancels out, only the ratios matter). A graph candidate costs the
+// same whatever the vector width — traversal is memory-latency bound — except that a b1 graph needs
+// more hops for the same candidates.
 const PREDICATE_NS = 3;
 const SCAN_MAC_NS = 1;
-const GRAPH_CANDIDATE_NS = 400;
-const GRAPH_BYTE_NS = 3;
+const GRAPH_CANDIDATE_NS = 2000;
+const B1_CANDIDATE_FACTOR = 2;
 
 const SCALAR_KIND = { int8: 'i8', f16: 'f16', f32: 'f32', b1: 'b1' } as const;
 const GRAPH_BYTES_PER_COMPONENT = { int8: 1, f16: 2, f32: 4, b1: 1 / 8 } as const;
@@ -333,8 +336,8 @@ export class HnswIndex implements VectorIndex {
     const scanNs = live * PREDICATE_NS + share * live * this.dims * SCAN_MAC_NS;
     const wanted = Math.max(k, this.options.rescoreCandidates);
     const fetch = Math.min(live, (wanted / Math.max(share, 1e-6)) * OVERFETCH);
-    const bytes = this.graphDims * GRAPH_BYTES_PER_COMPONENT[this.options.quantization];
-    const graphNs = fetch * (GRAPH_CANDIDATE_NS + GRAPH_BYTE_NS * bytes);
+    const perCandidate = GRAPH_CANDIDATE_NS * (this.options.quantization === 'b1' ? B1_CANDIDATE_FACTOR : 1);
+    const graphNs = fetch * perCandidate;
     return scanNs <= graphNs;
   }
 
