@@ -275,10 +275,11 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
   },
   fusion: {
     method: 'rrf',
-    k: 60,
-    // Tuned on Home Depot with USE-Lite (see README): the offline model's vectors help where words fail and
-    // only break near-ties where they do not. A stronger model deserves a higher text weight.
-    weights: { lexical: 1, text: 0.5, image: 1 },
+    // Tuned with USE-Lite on Home Depot, Multi-CPR and the Shopee splits together (see README): a small k
+    // keeps the lexical order where the words find the products, and the offline model's vectors carry the
+    // queries whose words the catalogue does not know. A stronger model deserves a higher text weight.
+    k: 10,
+    weights: { lexical: 1, text: 0.3, image: 1 },
     candidates: 200,
     coveredTextShare: 0.1,
   },

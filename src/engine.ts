@@ -43,6 +43,9 @@ import type {
 const SNAPSHOT_NAME = 'index';
 const SNAPSHOT_FORMAT = 2;
 const SEARCH_MODES: readonly SearchMode[] = ['keyword', 'semantic', 'hybrid', 'image'];
+/** Fusion for "more like this": vectors lead, title words follow, ranks blend smoothly. */
+const SIMILAR_WEIGHTS = { text: 1, image: 1, lexical: 0.5 };
+const SIMILAR_RRF_K = 60;
 const SORT_ORDERS: readonly SortOrder[] = [
   'relevance',
   'price:asc',
@@ -870,7 +873,8 @@ class SoukEngine implements Engine {
     const filter = (candidate: number): boolean => candidate !== docId && (!compiled || compiled(candidate));
     const vectorFilter = this.vectorFilter(filter);
     const k = this.config.fusion.candidates;
-    const weights = this.config.fusion.weights;
+    // No shopper's words here: likeness is the vectors' question first, the title's words second.
+    const weights = SIMILAR_WEIGHTS;
     const lists: RankedList[] = [];
     for (const [space, weight] of [
       [this.spaces.text, weights.text],
@@ -886,7 +890,7 @@ class SoukEngine implements Engine {
       const matched = this.matchLexical(product.title, tokens, { prefix: false, typos: false }, filter);
       lists.push({ ...rankByScore(matched.docIds, matched.scores, k), weight: weights.lexical });
     }
-    const fused = fuse(lists, this.config.fusion);
+    const fused = fuse(lists, { method: 'rrf', k: SIMILAR_RRF_K });
     // Shared category, brand and attribute values lift candidates the vectors consider equally close.
     const scores = fused.scores.map(
       (score, i) => score * (1 + 0.5 * this.values.similarity(docId, fused.docIds[i]!)),

@@ -113,6 +113,39 @@ describe('ExactIndex internals', () => {
     check();
   });
 
+  it('gives reference results through the gathered native scan (filters, several chunks, freed slots)', () => {
+    const random = seeded(14);
+    const dims = 512;
+    const vectors = new Map<number, Float32Array>();
+    for (let key = 0; key < 10_000; key++) vectors.set(key, randomVector(random, dims));
+    for (const storage of ['f32', 'int8'] as const) {
+      const index = new ExactIndex(dims, { storage });
+      for (const [key, v] of vectors) index.upsert(key, v);
+      for (let key = 0; key < 10_000; key += 3) index.remove(key);
+      const live = new Map([...vectors].filter(([key]) => key % 3 !== 0));
+      const tolerance = storage === 'f32' ? 1e-5 : 2e-3;
+      const filters: Array<((key: number) => boolean) | undefined> = [
+        undefined,
+        (key) => key % 2 === 1,
+        (key) => key % 100 === 1,
+        (key) => key < 40,
+        () => false,
+      ];
+      for (const filter of filters) {
+        for (let q = 0; q < 3; q++) {
+          const query = randomVector(random, dims);
+          const hits = index.search(query, 10, filter ? { filter } : undefined);
+          const expected = referenceTop(live, query, 10, filter);
+          assert.equal(hits.length, expected.length);
+          hits.forEach((hit, i) => {
+            assert.ok(!filter || filter(hit.key));
+            assert.ok(Math.abs(hit.score - expected[i]!.score) <= 2 * tolerance, `${storage} rank ${i}`);
+          });
+        }
+      }
+    }
+  });
+
   it('upserts many rows at once', () => {
     const index = new ExactIndex(2);
     index.upsertMany([4, 9], Float32Array.of(1, 0, 0, 1));

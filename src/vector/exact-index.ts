@@ -50,6 +50,16 @@ const MAX_KEY = 0x7fffffff;
 const NATIVE_SCAN_MIN = 1 << 15;
 /** The native scan also sees freed slots (their stale rows) and must over-fetch by their number. */
 const NATIVE_SCAN_MAX_FREE = 4096;
+/**
+ * Filtered (or holey) int8/f32 scans copy the accepted rows into a chunk of this many bytes and rank
+ * each chunk natively — f32 by inner product, int8 codes by cosine against the int8-coded query —
+ * then re-score the chunk's best `GATHER_CANDIDATES` here. A row copy costs far less than a JavaScript
+ * dot product (at 1M × 512, 1% accepted: 23 ms → see the benchmark's filter sweep).
+ */
+const GATHER_BYTES = 4 << 20;
+const GATHER_CANDIDATES = 100;
+/** Below this many dimensions a JavaScript dot product is as cheap as copying the row. */
+const GATHER_MIN_DIMS = 32;
 
 let halfTable: Float32Array | undefined;
 
@@ -233,6 +243,8 @@ export class ExactIndex implements VectorIndex {
   private scales: Float32Array = new Float32Array(0);
   private readonly unit: Float32Array;
   private readonly queryScratch: Float32Array;
+  private gatherRows: Int8Array | Float32Array | undefined;
+  private gatherSlots: Int32Array | undefined;
 
   constructor(dims: number, options: ExactIndexOptions = {}) {
     if (!Number.isInteger(dims) || dims <= 0) {
@@ -327,6 +339,10 @@ export class ExactIndex implements VectorIndex {
     ) {
       return this.nativeSearch(q, top);
     }
+    if (this.storage !== 'f16' && this.dims >= GATHER_MIN_DIMS && this.live * this.dims >= NATIVE_SCAN_MIN) {
+      this.gatheredSearch(q, top, filter);
+      return top.hits();
+    }
     if (this.storage === 'f32') scanF32(this.f32, this.dims, this.slotKeys, this.highWater, q, filter, top);
     else if (this.storage === 'f16') {
       scanF16(this.f16, halfDecodeTable(), this.dims, this.slotKeys, this.highWater, q, filter, top);
@@ -348,6 +364,55 @@ export class ExactIndex implements VectorIndex {
       if (key >= 0) top.offer(this.dotSlot(q, slot), key);
     }
     return top.hits();
+  }
+
+  /** See GATHER_BYTES: accepted rows are copied into chunks ranked natively, then re-scored here. */
+  private gatheredSearch(q: Float32Array, top: TopK, filter: ((key: number) => boolean) | undefined): void {
+    const dims = this.dims;
+    const int8 = this.storage === 'int8';
+    const capacity = Math.max(GATHER_CANDIDATES * 2, Math.floor(GATHER_BYTES / (dims * (int8 ? 1 : 4))));
+    const rows = (this.gatherRows ??= int8
+      ? new Int8Array(capacity * dims)
+      : new Float32Array(capacity * dims));
+    const slots = (this.gatherSlots ??= new Int32Array(capacity));
+    let query: Int8Array | Float32Array;
+    if (int8) {
+      query = new Int8Array(dims);
+      quantizeInt8(q, dims, query);
+    } else {
+      // The binding reads the query from the start of its ArrayBuffer, ignoring the view's offset.
+      query = q.byteOffset === 0 && q.buffer.byteLength === q.byteLength ? q : q.slice();
+    }
+    const metric = int8 ? MetricKind.Cos : MetricKind.IP;
+    const wanted = Math.max(top.k, GATHER_CANDIDATES);
+    const source = int8 ? this.i8 : this.f32;
+    const slotKeys = this.slotKeys;
+    let n = 0;
+    const flush = (): void => {
+      if (n <= wanted) {
+        for (let i = 0; i < n; i++) {
+          const slot = slots[i]!;
+          top.offer(this.dotSlot(q, slot), slotKeys[slot]!);
+        }
+      } else {
+        const found = exactSearch(rows.subarray(0, n * dims), query, dims, wanted, metric, 1).keys;
+        for (let i = 0; i < found.length; i++) {
+          const slot = slots[Number(found[i]!)]!;
+          top.offer(this.dotSlot(q, slot), slotKeys[slot]!);
+        }
+      }
+      n = 0;
+    };
+    for (let slot = 0; slot < this.highWater; slot++) {
+      const key = slotKeys[slot]!;
+      if (key < 0 || (filter !== undefined && !filter(key))) continue;
+      const o = slot * dims;
+      if (int8) (rows as Int8Array).set((source as Int8Array).subarray(o, o + dims), n * dims);
+      else (rows as Float32Array).set((source as Float32Array).subarray(o, o + dims), n * dims);
+      slots[n++] = slot;
+      if (n === capacity) flush();
+    }
+    flush();
   }
 
   score(query: Float32Array, keys: ArrayLike<number>): VectorHit[] {
