@@ -11,18 +11,20 @@
  * collection). The exact index runs first at each size and writes the ground truth (top 10 per query,
  * unfiltered and under 1% / 10% filters) that the HNSW runs are scored against.
  *
- * Full run: 54,667 vectors (exact f32; HNSW int8, int8 graph + f16 store, f16, f32), 1,000,000 vectors
- * (exact f32, HNSW int8) and an exact-vs-HNSW crossover by size. `--quick`: 54,667 with exact and
- * HNSW int8 only. `runVectorBench()` returns the rows for `npm run bench`.
+ * Full run: 54,667 vectors (exact f32; HNSW int8, int8 graph + f16 store, f16, f32, b1), 1,000,000
+ * vectors (exact f32, HNSW int8, HNSW b1) and an exact-vs-HNSW crossover by size. `--quick`: 54,667 with exact and
+ * HNSW int8 only. `--real <file> <n> <queries>`: the same measurements on real vectors (raw f32 rows:
+ * n catalogue vectors then the query vectors), for the default and the tuned configurations.
+ * `runVectorBench()` returns the rows for `npm run bench`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserializeVectorIndex } from '../src/vector/create-vector-index.ts';
 import { ExactIndex, type VectorStorage } from '../src/vector/exact-index.ts';
-import { HnswIndex, type GraphQuantization } from '../src/vector/hnsw-index.ts';
+import { HnswIndex, type GraphQuantization, type HnswIndexOptions } from '../src/vector/hnsw-index.ts';
 import type { VectorHit, VectorIndex } from '../src/vector/vector-index.ts';
 
 export interface VectorBenchCase {
@@ -31,6 +33,13 @@ export interface VectorBenchCase {
   index: 'exact' | 'hnsw';
   quantization?: GraphQuantization;
   storage?: VectorStorage;
+  /** Further HNSW options (graph degree, candidates, …), shown in the label. */
+  options?: HnswIndexOptions;
+  /**
+   * Real vectors instead of synthetic ones: raw little-endian f32 rows, `n` catalogue rows followed by
+   * `queries` query rows (e.g. USE-Lite embeddings of a catalogue's titles and its dev queries).
+   */
+  file?: string;
   queries: number;
   /** Sweep filter selectivities through both filter paths (1M HNSW only: slow). */
   sweep?: boolean;
@@ -135,7 +144,37 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function truthFile(c: VectorBenchCase): string {
-  return join(tmpdir(), `souk-vector-bench-truth-${c.n}-${c.dims}-${c.queries}-${SEED}.json`);
+  const source = c.file ? basename(c.file).replace(/[^\w.-]/g, '_') : String(SEED);
+  return join(tmpdir(), `souk-vector-bench-truth-${c.n}-${c.dims}-${c.queries}-${source}.json`);
+}
+
+interface VectorSource {
+  /** Catalogue vector `i` (any i ≥ 0; a file source wraps around) into `out` at `offset`. */
+  vector(i: number, out: Float32Array, offset: number): void;
+  query(i: number): Float32Array;
+}
+
+function sourceOf(c: VectorBenchCase): VectorSource {
+  if (c.file) {
+    const bytes = readFileSync(c.file);
+    const rows = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    if (rows.length < (c.n + c.queries) * c.dims)
+      throw new Error(`${c.file} has fewer than n + queries rows`);
+    return {
+      vector: (i, out, offset) =>
+        out.set(rows.subarray((i % c.n) * c.dims, ((i % c.n) + 1) * c.dims), offset),
+      query: (i) => rows.slice((c.n + i) * c.dims, (c.n + i + 1) * c.dims),
+    };
+  }
+  const generate = makeGenerator(c.dims);
+  return {
+    vector: generate,
+    query: (i) => {
+      const q = new Float32Array(c.dims);
+      generate(QUERY_KEY_BASE + i, q, 0);
+      return q;
+    },
+  };
 }
 
 interface Truth {
@@ -180,19 +219,25 @@ function collect(): void {
 function labelOf(c: VectorBenchCase): string {
   if (c.index === 'exact') return 'exact f32';
   const store = c.storage && c.storage !== c.quantization ? ` + ${c.storage} store` : '';
-  return `hnsw ${c.quantization ?? 'int8'}${store}`;
+  const b1 = c.quantization === 'b1' ? ' + int8 store' : '';
+  const names: Record<string, string> = {
+    connectivity: 'M',
+    expansionAdd: 'efAdd',
+    rescoreCandidates: 'candidates',
+  };
+  const options = Object.entries(c.options ?? {})
+    .map(([name, value]) => `${names[name] ?? name} ${String(value)}`)
+    .join(', ');
+  return `hnsw ${c.quantization ?? 'int8'}${store}${b1}${options ? ` (${options})` : ''}`;
 }
 
 /** Runs one configuration in this process. */
 export function runCase(c: VectorBenchCase): VectorBenchRow {
   const label = labelOf(c);
   const tag = `${c.n.toLocaleString('en')} ${label}`;
-  const generate = makeGenerator(c.dims);
-  const queries = Array.from({ length: c.queries }, (_, i) => {
-    const q = new Float32Array(c.dims);
-    generate(QUERY_KEY_BASE + i, q, 0);
-    return q;
-  });
+  const source = sourceOf(c);
+  const generate = source.vector;
+  const queries = Array.from({ length: c.queries }, (_, i) => source.query(i));
   const pass1 = filterTable(c.n + 10_000, 0.01);
   const pass10 = filterTable(c.n + 10_000, 0.1);
   const filter1 = (key: number): boolean => pass1[key] === 1;
@@ -203,7 +248,7 @@ export function runCase(c: VectorBenchCase): VectorBenchRow {
   const index: ExactIndex | HnswIndex =
     c.index === 'exact'
       ? new ExactIndex(c.dims, { storage: 'f32' })
-      : new HnswIndex(c.dims, { quantization: c.quantization ?? 'int8', storage: c.storage });
+      : new HnswIndex(c.dims, { quantization: c.quantization ?? 'int8', storage: c.storage, ...c.options });
   const chunk = new Float32Array(CHUNK * c.dims);
   const keys = new Int32Array(CHUNK);
   let buildMs = 0;
@@ -362,6 +407,20 @@ function runChild(args: string[]): string {
   return lines[lines.length - 1]!;
 }
 
+/** Real-vector cases: the default configuration and the one that reaches recall@10 ≥ 0.97 on them. */
+export function realCases(file: string, n: number, queries: number, dims = 512): VectorBenchCase[] {
+  const base = { n, dims, file, queries } as const;
+  return [
+    { ...base, index: 'exact' },
+    { ...base, index: 'hnsw', quantization: 'int8' },
+    { ...base, index: 'hnsw', quantization: 'int8', options: { rescoreCandidates: 200 } },
+    { ...base, index: 'hnsw', quantization: 'int8', options: { expansionAdd: 256, rescoreCandidates: 200 } },
+    { ...base, index: 'hnsw', quantization: 'int8', options: { expansionAdd: 256, rescoreCandidates: 400 } },
+    { ...base, index: 'hnsw', quantization: 'f16', options: { expansionAdd: 256, rescoreCandidates: 200 } },
+    { ...base, index: 'hnsw', quantization: 'b1', options: { rescoreCandidates: 400 } },
+  ];
+}
+
 export function benchCases(quick: boolean): VectorBenchCase[] {
   const small = 54_667;
   const cases: VectorBenchCase[] = [
@@ -373,23 +432,29 @@ export function benchCases(quick: boolean): VectorBenchCase[] {
     { n: small, dims: 512, index: 'hnsw', quantization: 'int8', storage: 'f16', queries: 200 },
     { n: small, dims: 512, index: 'hnsw', quantization: 'f16', queries: 200 },
     { n: small, dims: 512, index: 'hnsw', quantization: 'f32', queries: 200 },
+    { n: small, dims: 512, index: 'hnsw', quantization: 'b1', queries: 200 },
     { n: 1_000_000, dims: 512, index: 'exact', queries: 100 },
     { n: 1_000_000, dims: 512, index: 'hnsw', quantization: 'int8', queries: 100, sweep: true },
+    { n: 1_000_000, dims: 512, index: 'hnsw', quantization: 'b1', queries: 100 },
   );
   return cases;
 }
 
 /** Every configuration, each in a child process; the rows for `npm run bench`. */
-export function runVectorBench(options: { quick?: boolean } = {}): {
+export function runVectorBench(
+  options: { quick?: boolean; real?: { file: string; n: number; queries: number } } = {},
+): {
   rows: VectorBenchRow[];
   crossover: CrossoverRow[];
 } {
   const rows: VectorBenchRow[] = [];
-  for (const c of benchCases(options.quick ?? false)) {
+  const { real } = options;
+  const cases = real ? realCases(real.file, real.n, real.queries) : benchCases(options.quick ?? false);
+  for (const c of cases) {
     progress(`${c.n} ${labelOf(c)}: starting`);
     rows.push(JSON.parse(runChild(['--case', JSON.stringify(c)])) as VectorBenchRow);
   }
-  const crossover = options.quick ? [] : (JSON.parse(runChild(['--crossover'])) as CrossoverRow[]);
+  const crossover = options.quick || real ? [] : (JSON.parse(runChild(['--crossover'])) as CrossoverRow[]);
   return { rows, crossover };
 }
 
@@ -445,7 +510,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   } else if (args.includes('--crossover')) {
     process.stdout.write(`${JSON.stringify(runCrossover())}\n`);
   } else {
-    const { rows, crossover } = runVectorBench({ quick: args.includes('--quick') });
+    const realAt = args.indexOf('--real');
+    const real =
+      realAt >= 0
+        ? { file: args[realAt + 1]!, n: Number(args[realAt + 2]), queries: Number(args[realAt + 3]) }
+        : undefined;
+    const { rows, crossover } = runVectorBench({ quick: args.includes('--quick'), real });
     console.log(formatVectorBench(rows, crossover));
   }
 }
