@@ -105,8 +105,8 @@ const OVERFETCH = 1.25;
 // more hops for the same candidates.
 const PREDICATE_NS = 3;
 const SCAN_MAC_NS = 1;
-const GRAPH_CANDIDATE_NS = 2000;
-const B1_CANDIDATE_FACTOR = 2;
+const GRAPH_CANDIDATE_NS = 4500;
+const B1_CANDIDATE_FACTOR = 2.5;
 
 const SCALAR_KIND = { int8: 'i8', f16: 'f16', f32: 'f32', b1: 'b1' } as const;
 const GRAPH_BYTES_PER_COMPONENT = { int8: 1, f16: 2, f32: 4, b1: 1 / 8 } as const;
