@@ -269,9 +269,11 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     exactBelow: 5000,
     quantization: 'int8',
     connectivity: 16,
-    expansionAdd: 128,
+    // Measured on real USE-Lite vectors of Home Depot titles: recall@10 0.977 (0.929 with 128 / 100), p50
+    // 1.6 ms at 54k; the graph, not int8, limits recall (an exact int8 scan reaches 0.994).
+    expansionAdd: 256,
     expansionSearch: 64,
-    rescoreCandidates: 100,
+    rescoreCandidates: 200,
   },
   fusion: {
     method: 'rrf',
