@@ -494,7 +494,7 @@ class SoukEngine implements Engine {
     }
     const { limit, offset, sort } = this.pageOf(request);
     const mode = this.resolveMode(request);
-    const filter = request.filter ? this.values.compile(parseFilter(request.filter)) : undefined;
+    const filter = this.requestFilter(request);
     const warnings: string[] = [];
     const weights = this.weightsOf(request.weights);
 
@@ -564,6 +564,11 @@ class SoukEngine implements Engine {
       }
     }
 
+    if (request.ids !== undefined && filter && !browsing) {
+      // A given candidate set is ranked whole: products the query does not reach come last, in the given order.
+      ({ docIds, scores } = this.withUnmatched(docIds, scores, request.ids, filter));
+    }
+
     const response = await this.respond(docIds, scores, {
       offset,
       limit,
@@ -576,6 +581,48 @@ class SoukEngine implements Engine {
     if (warnings.length > 0) response.warnings = warnings;
     response.tookMs = Math.round((performance.now() - started) * 1000) / 1000;
     return response;
+  }
+
+  /** The request's filter expression and id restriction as one predicate over document numbers. */
+  private requestFilter(request: SearchRequest): ((docId: number) => boolean) | undefined {
+    const expression = request.filter ? this.values.compile(parseFilter(request.filter)) : undefined;
+    if (request.ids === undefined) return expression;
+    if (!Array.isArray(request.ids) || request.ids.some((id) => typeof id !== 'string')) {
+      throw new SoukError('INVALID_REQUEST', 'ids must be an array of product ids', { field: 'ids' });
+    }
+    const allowed = new Set<number>();
+    for (const id of request.ids) {
+      const docId = this.index.docIdOf(id);
+      if (docId !== undefined) allowed.add(docId);
+    }
+    return expression ? (docId) => allowed.has(docId) && expression(docId) : (docId) => allowed.has(docId);
+  }
+
+  private withUnmatched(
+    docIds: Int32Array,
+    scores: Float32Array,
+    ids: readonly string[],
+    filter: (docId: number) => boolean,
+  ): { docIds: Int32Array; scores: Float32Array } {
+    const seen = new Set(docIds);
+    let floor = 0;
+    for (const score of scores) floor = Math.min(floor, score);
+    const extraIds: number[] = [];
+    for (const id of ids) {
+      const docId = this.index.docIdOf(id);
+      if (docId === undefined || seen.has(docId) || !filter(docId)) continue;
+      seen.add(docId);
+      extraIds.push(docId);
+    }
+    if (extraIds.length === 0) return { docIds, scores };
+    const allIds = new Int32Array(docIds.length + extraIds.length);
+    allIds.set(docIds);
+    allIds.set(extraIds, docIds.length);
+    const allScores = new Float32Array(allIds.length);
+    allScores.set(scores);
+    // Strictly below every match, keeping the given order among themselves.
+    extraIds.forEach((_, i) => (allScores[docIds.length + i] = floor - 1 - i / extraIds.length));
+    return { docIds: allIds, scores: allScores };
   }
 
   private pageOf(request: {

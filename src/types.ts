@@ -65,6 +65,15 @@ export interface SearchRequest {
   image?: Uint8Array | string;
   /** Overrides `fusion.weights` for this request. */
   weights?: SourceWeights;
+  /**
+   * Learned ranker for this request: `active` (default: the active model, if any), `none` (fusion order),
+   * or a model version.
+   */
+  ranker?: string;
+  /** Rank only these products (re-ranking a given candidate set, e.g. the judged products of a query). */
+  ids?: string[];
+  /** Shopper id: personalises ranking with the shopper's own feedback. */
+  userId?: string;
 }
 
 export interface SearchHit {
@@ -115,6 +124,10 @@ export interface SearchResponse {
   mode: SearchMode;
   /** Why the answer may be less than asked for (a model was unavailable, products are not embedded yet). */
   warnings?: string[];
+  /** Learned ranker version that ordered the hits, when one did. */
+  ranker?: string;
+  /** "Did you mean": a corrected query, when the query found no or few products. */
+  suggestion?: string;
   tookMs: number;
 }
 

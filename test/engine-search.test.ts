@@ -204,6 +204,26 @@ describe('numbers with units', () => {
   });
 });
 
+describe('candidate sets (ids)', () => {
+  it('ranks only the given products, matched ones first, every given one present', async () => {
+    const given = ['pet-3', 'pet-1', 'pet-2', 'no-such-product'];
+    const response = await search({ q: '小狗窝', ids: given });
+    const got = response.hits.map((hit) => hit.id);
+    assert.deepEqual([...got].sort(), ['pet-1', 'pet-2', 'pet-3']);
+    assert.equal(got[0], 'pet-1');
+    assert.equal(response.total, 3);
+  });
+
+  it('keeps the filter on a candidate set and rejects ids that are not strings', async () => {
+    const got = await ids({ q: '狗', ids: ['pet-1', 'pet-2'], filter: 'price < 80' });
+    assert.deepEqual(got, ['pet-1']);
+    await assert.rejects(
+      search({ q: 'x', ids: [1 as unknown as string] }),
+      (error: unknown) => error instanceof SoukError && error.code === 'INVALID_REQUEST',
+    );
+  });
+});
+
 describe('filters', () => {
   async function filtered(filter: string, q?: string): Promise<string[]> {
     const response = await search({ filter, ...(q === undefined ? {} : { q }) });
