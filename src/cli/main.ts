@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { toSoukError } from '../errors.ts';
 import { registerDemo } from './demo.ts';
 import { registerEmbed } from './embed.ts';
+import { registerEval } from './eval.ts';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { registerIngest } from './ingest.ts';
 import { packageVersion } from './package-root.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerEmbed(program);
   registerServe(program);
   registerStats(program);
+  registerEval(program);
   registerDemo(program);
   program.addHelpText('after', '\nRun `souk <command> --help` for the options of a command.');
   return program;
