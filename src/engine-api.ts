@@ -1,3 +1,4 @@
+import type { Rules } from './rank/rules.ts';
 import type {
   EmbedProgress,
   EmbedReport,
@@ -51,6 +52,14 @@ export interface Engine {
    * with a boost for a shared category, brand and attribute values; the product itself is left out.
    */
   similar(id: string, options?: SimilarOptions): Promise<SearchResponse>;
+  /**
+   * Replaces the search rules: synonyms and merchandising (pin, hide, boost, bury per query pattern; see
+   * README "Rules"). Validated (INVALID_REQUEST naming the field, e.g. `merchandising[2].pin[0].position`),
+   * stored with the data (they survive restarts) and applied from the next search on. Returns them as stored.
+   */
+  setRules(rules: Rules): Promise<Rules>;
+  /** The current search rules (empty lists when none were set). */
+  getRules(): Promise<Rules>;
   /** Embeds every product whose embedded text or photo changed (or all, after a model change). */
   embed(options?: EmbedOptions): Promise<EmbedReport>;
   stats(): Promise<EngineStats>;

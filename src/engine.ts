@@ -15,6 +15,7 @@ import type { LexicalIndexOptions, MatchResult } from './lexical/lexical-index.t
 import { LexicalIndex, termKey } from './lexical/lexical-index.ts';
 import { bridgeQuery, warmUpBridge } from './query/cross-lingual.ts';
 import { fuse, rankByScore, type RankedList } from './rank/fusion.ts';
+import * as rules from './rank/rules.ts';
 import { highlight } from './search/highlight.ts';
 import { planQuery } from './search/query-plan.ts';
 import { topK } from './search/top-k.ts';
@@ -138,6 +139,10 @@ class SoukEngine implements Engine {
   private readonly requeue = new Set<VectorSpace>();
   /** Text OCR read in each product's photo (embedding.ocr), indexed as the `imageText` field. */
   private imageTexts = new Map<string, string>();
+  /** Synonyms and merchandising (setRules), kept in the store's metadata; a warning if unusable. */
+  private rules: rules.CompiledRules = rules.NO_RULES;
+  private rulesWarning: string | undefined;
+  private rulesWrite: Promise<unknown> = Promise.resolve();
 
   private readonly hasText: boolean;
   private readonly hasImage: boolean;
@@ -167,6 +172,7 @@ class SoukEngine implements Engine {
 
   async open(): Promise<void> {
     await this.loadIndexes();
+    await this.loadRules();
     this.scheduleEmbedding();
     this.warmUpBridge();
   }
@@ -517,7 +523,7 @@ class SoukEngine implements Engine {
       let lexical: { docIds: Int32Array; scores: Float32Array } | undefined;
       let textWeight = weights.text;
       if ((mode === 'keyword' || mode === 'hybrid') && queryTokens.length > 0) {
-        const matched = this.matchLexical(q, queryTokens, request, filter);
+        const matched = this.matchWithSynonyms(q, queryTokens, request, filter);
         matchedKeys = matched.matchedKeys;
         translation = matched.translation;
         lexical = matched;
@@ -569,6 +575,7 @@ class SoukEngine implements Engine {
       ({ docIds, scores } = this.withUnmatched(docIds, scores, request.ids, filter));
     }
 
+    ({ docIds, scores } = this.merchandise({ docIds, scores }, sort, request, { q, warnings }));
     const response = await this.respond(docIds, scores, {
       offset,
       limit,
@@ -690,6 +697,73 @@ class SoukEngine implements Engine {
       }
     }
     return weights;
+  }
+
+  async setRules(input: rules.Rules): Promise<rules.Rules> {
+    this.assertOpen();
+    const compiled = rules.compileRules(input);
+    // One rules write at a time, so the stored rules are always the ones searched with.
+    const write = this.rulesWrite.then(async () => {
+      await this.store.setMeta(rules.RULES_META_KEY, JSON.stringify(compiled.rules));
+      this.rules = compiled;
+      this.rulesWarning = undefined;
+    });
+    this.rulesWrite = write.catch(() => undefined);
+    await write;
+    return structuredClone(compiled.rules);
+  }
+
+  async getRules(): Promise<rules.Rules> {
+    this.assertOpen();
+    return structuredClone(this.rules.rules);
+  }
+
+  /** Rules stored by an earlier run; unusable ones are not applied and every search says so. */
+  private async loadRules(): Promise<void> {
+    const stored = await this.store.getMeta(rules.RULES_META_KEY);
+    if (stored === undefined) return;
+    try {
+      this.rules = rules.compileRules(JSON.parse(stored));
+    } catch (error) {
+      const reason = toSoukError(error).message;
+      this.rulesWarning = `stored search rules are not applied (set them again): ${reason}`;
+    }
+  }
+
+  /** Lexical matches of the query and of its synonym variants, each product keeping its best score. */
+  private matchWithSynonyms(
+    q: string,
+    queryTokens: Token[],
+    request: SearchRequest,
+    filter: ((docId: number) => boolean) | undefined,
+  ): ReturnType<SoukEngine['matchLexical']> {
+    const matched = this.matchLexical(q, queryTokens, request, filter);
+    const variants = rules.synonymVariants(this.rules, q, queryTokens);
+    if (variants.length === 0) return matched;
+    const matches = variants.map((variant) => ({
+      ...this.matchLexical(variant.text, analyze(variant.text), request, filter),
+      weight: variant.weight,
+    }));
+    return rules.mergeVariantMatches(matched, matches);
+  }
+
+  /** The merchandising rules matching the query (pin, hide, boost, bury) applied to the final ranking. */
+  private merchandise(
+    ranked: rules.Ranked,
+    sort: SortOrder,
+    request: SearchRequest,
+    { q, warnings }: { q: string; warnings: string[] },
+  ): rules.Ranked {
+    if (this.rulesWarning !== undefined) warnings.push(this.rulesWarning);
+    if (this.rules.merchandising.length === 0) return ranked;
+    const filter = this.requestFilter(request);
+    return rules.applyMerchandising(this.rules, q, ranked, {
+      relevance: sort === 'relevance',
+      docIdOf: (id) => this.index.docIdOf(id),
+      accepts: (docId) => this.index.isLive(docId) && (!filter || filter(docId)),
+      // Compiled per search: a compiled filter does not see values first written after it.
+      compile: (node) => this.values.compile(node),
+    });
   }
 
   private matchLexical(

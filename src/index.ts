@@ -11,6 +11,17 @@ export type {
 } from './embed/embedder.ts';
 export type { VectorIndex, VectorHit, VectorSearchOptions } from './vector/vector-index.ts';
 export type { Engine, IngestOptions, EmbedOptions, SimilarOptions } from './engine-api.ts';
+export { validateRules } from './rank/rules.ts';
+export type {
+  MerchandisingRule,
+  OneWaySynonym,
+  Pin,
+  QueryPattern,
+  Rules,
+  ScoreAdjustment,
+  SynonymEntry,
+  SynonymGroup,
+} from './rank/rules.ts';
 export { resolveConfig, DEFAULT_CONFIG } from './config.ts';
 export type { SoukConfig, ResolvedConfig, FieldName, FieldConfig, SearchDefaults } from './config.ts';
 export { SoukError, isSoukError, ERROR_CODES } from './errors.ts';

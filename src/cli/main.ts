@@ -6,6 +6,7 @@ import { registerEval } from './eval.ts';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { registerIngest } from './ingest.ts';
 import { packageVersion } from './package-root.ts';
+import { registerRules } from './rules.ts';
 import { registerSearch } from './search.ts';
 import { registerServe } from './serve.ts';
 import { registerStats } from './stats.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerEmbed(program);
   registerServe(program);
   registerStats(program);
+  registerRules(program);
   registerEval(program);
   registerDemo(program);
   program.addHelpText('after', '\nRun `souk <command> --help` for the options of a command.');
