@@ -1,7 +1,8 @@
 /**
  * The default image embedder: a classical, hand-made visual descriptor, not a learned model. It compares
- * pictures with pictures — same colours, same colour layout, same fabric texture — and knows nothing about
- * what is in them, so it has no text tower (`embedText` is absent) and cannot answer "red dress".
+ * pictures with pictures — same colours, same colour layout, same fabric texture, same outline — and knows
+ * nothing about what is in them, so it has no text tower (`embedText` is absent) and cannot answer "red
+ * dress".
  *
  * It is built for catalogue photos: products shot on a white or light studio background. The background is
  * the near-white, low-saturation pixels connected to the border; everything else is the foreground, and
@@ -12,14 +13,20 @@
  * photo). Blocks, each a histogram, L1-normalised, power-normalised, L2-normalised, then weighted; the whole
  * vector is L2-normalised, so the cosine of two vectors is a fixed weighted mean of the blocks' cosines:
  * - colour: soft CIELab histogram of the foreground (8×8×8 bins), on the quarter-size copy;
- * - layout: a 2×3 grid over the foreground's bounding box, a soft hue + grey-level histogram per cell, on
- *   the quarter-size copy — where the colours are;
+ * - layout: three horizontal bands of the foreground's bounding box, a soft hue + grey-level histogram per
+ *   band, on the quarter-size copy — where the colours are, top to bottom;
  * - bands: uniform LBP codes (Ojala et al. 2002) at radii 1, 2, 4, 8 in three horizontal bands of the
  *   bounding box, on the half-size copy — texture and edge structure at several scales, top to bottom;
- * - fine: uniform LBP at radius 1 over the whole foreground at full size — the fabric's grain.
+ * - fine: uniform LBP at radius 1 over the whole foreground at full size — the fabric's grain;
+ * - shape: signed gradient orientations (18 bins) in a 4×4 grid over the bounding box, each cell
+ *   L2-normalised (HOG, Dalal & Triggs 2005), on the half-size copy — outline, seams and panels, whatever
+ *   the colour.
  *
- * Texture carries most of the weight on purpose: the colour of a product often differs between its photos
- * (colour variants), its fabric and construction do not. Tuned on the Luma studio photos
+ * Every block is mirror-invariant: a photo and its left-right mirror image get the same vector, up to pixel
+ * rounding (the layout has no left and right half, LBP codes and their mirror images share bins, mirrored
+ * HOG cells are added up). Products are shot facing left or right, and a back view swaps left and right.
+ * Texture and shape carry most of the weight on purpose: the colour of a product often differs
+ * between its photos (colour variants), its fabric and construction do not. Tuned on the Luma studio photos
  * (`bench/image-recall.ts`); no constant in here knows about Luma beyond "backgrounds are light".
  *
  * Any change to the algorithm or its constants must bump `VERSION`: stored vectors are keyed by it.
@@ -29,8 +36,8 @@ import { decodeImageToFit, type DecodedImage, type ImageLimits } from './decode-
 import type { EmbedderId, ImageBytes, ImageEmbedder } from './embedder.ts';
 import { normalizeInPlace } from './embedder.ts';
 
-const MODEL = 'fg-lab-layout-lbp';
-const VERSION = '1';
+const MODEL = 'fg-lab-layout-lbp-hog';
+const VERSION = '2';
 
 /** Images are decoded to fit this many pixels on their longer side before anything else. */
 export const VISUAL_DESCRIPTOR_INPUT_SIDE = 480;
@@ -42,7 +49,8 @@ const BG_MAX_SPREAD = 24;
 const MIN_FOREGROUND = 0.01;
 
 const LAB_BINS = 8;
-const LAYOUT_COLS = 2;
+/** One column: a grid with a left and a right half would tell a left-facing pose from a right-facing one. */
+const LAYOUT_COLS = 1;
 const LAYOUT_ROWS = 3;
 const LAYOUT_HUES = 8;
 const LAYOUT_GREYS = 3;
@@ -54,22 +62,31 @@ const FINE_RADII = [1] as const;
 const FINE_ROWS = 1;
 /** LBP compares a neighbour with the centre plus this margin, so flat areas and JPEG noise read as flat. */
 const LBP_MARGIN = 2;
+/** Uniform LBP patterns: 58 with at most two 0/1 transitions, plus one bin for all the others. */
 const LBP_CODES = 59;
+/** Uniform LBP patterns up to mirroring (a pattern and its left-right mirror image share a bin). */
+const LBP_MIRROR_CODES = 35;
+/** Gradient-orientation grid over the bounding box; mirrored cells are folded, so only half the columns stay. */
+const HOG_COLS = 4;
+const HOG_ROWS = 4;
+/** Signed orientations (dark-to-light differs from light-to-dark), 20° per bin. */
+const HOG_BINS = 18;
 /** Images decoded ahead of the one being described. */
 const PREFETCH = 3;
 
 /** Relative weights of the blocks' cosines in the vector's cosine. */
-const WEIGHTS = { colour: 0.5, layout: 0.7, bands: 1, fine: 3 };
+const WEIGHTS = { colour: 0.5, layout: 0.7, bands: 1, fine: 3, shape: 0.5 };
 
 const BLOCK_DIMS = {
   colour: LAB_BINS ** 3,
   layout: LAYOUT_COLS * LAYOUT_ROWS * (LAYOUT_HUES + LAYOUT_GREYS),
-  bands: BAND_ROWS * BAND_RADII.length * LBP_CODES,
-  fine: FINE_ROWS * FINE_RADII.length * LBP_CODES,
+  bands: BAND_ROWS * BAND_RADII.length * LBP_MIRROR_CODES,
+  fine: FINE_ROWS * FINE_RADII.length * LBP_MIRROR_CODES,
+  shape: HOG_ROWS * (HOG_COLS / 2) * HOG_BINS,
 };
 
 export const VISUAL_DESCRIPTOR_DIMS =
-  BLOCK_DIMS.colour + BLOCK_DIMS.layout + BLOCK_DIMS.bands + BLOCK_DIMS.fine;
+  BLOCK_DIMS.colour + BLOCK_DIMS.layout + BLOCK_DIMS.bands + BLOCK_DIMS.fine + BLOCK_DIMS.shape;
 
 interface Foreground {
   /** 1 where the pixel is background. */
@@ -297,21 +314,41 @@ function colourBlocks(
   return { colour, layout };
 }
 
-/** Maps the 256 8-bit LBP codes to the 58 uniform patterns (at most two 0/1 transitions) plus one bin. */
-const UNIFORM_LBP = new Uint8Array(256);
+/**
+ * Maps the 256 8-bit LBP codes to bins: the 58 uniform patterns (at most two 0/1 transitions) plus one bin
+ * for the rest, then a pattern and its mirror image to one bin. Bit k is the neighbour at k·45°
+ * counter-clockwise from the right, so mirroring left-right moves it to (180° − k·45°), bit (4 − k) mod 8.
+ */
+const MIRROR_LBP = new Uint8Array(256);
 {
+  const uniform = new Uint8Array(256);
   let next = 0;
   for (let code = 0; code < 256; code++) {
     let transitions = 0;
     for (let k = 0; k < 8; k++) if (((code >> k) & 1) !== ((code >> ((k + 1) % 8)) & 1)) transitions++;
-    UNIFORM_LBP[code] = transitions <= 2 ? next++ : LBP_CODES - 1;
+    uniform[code] = transitions <= 2 ? next++ : LBP_CODES - 1;
   }
+  // The bin of a uniform pattern is the bin of the first (lowest-numbered) of it and its mirror image.
+  const binOfUniform = new Int16Array(LBP_CODES).fill(-1);
+  let bins = 0;
+  for (let code = 0; code < 256; code++) {
+    let mirror = 0;
+    for (let k = 0; k < 8; k++) if ((code >> k) & 1) mirror |= 1 << ((12 - k) % 8);
+    const u = uniform[code]!;
+    const m = uniform[mirror]!;
+    if (binOfUniform[u]! < 0) {
+      binOfUniform[u] = binOfUniform[m]! >= 0 ? binOfUniform[m]! : bins++;
+    }
+    MIRROR_LBP[code] = binOfUniform[u]!;
+  }
+  if (bins !== LBP_MIRROR_CODES)
+    throw new Error(`expected ${LBP_MIRROR_CODES} mirrored LBP bins, got ${bins}`);
 }
 
 /**
- * Uniform LBP frequencies of the foreground, one histogram per (band, radius): `rows` horizontal bands of
- * the bounding box, each band's histogram normalised by its own pixel count so a thin band counts as much
- * as a wide one.
+ * Uniform LBP frequencies of the foreground, mirror images sharing bins, one histogram per (band, radius):
+ * `rows` horizontal bands of the bounding box, each band's histogram normalised by its own pixel count so a
+ * thin band counts as much as a wide one.
  */
 function lbpBlock(
   image: DecodedImage,
@@ -330,8 +367,8 @@ function lbpBlock(
   for (let y = 0; y < height; y++) {
     rowOf[y] = Math.min(rows - 1, Math.max(0, Math.floor(((y - y0) * rows) / boxHeight)));
   }
-  const out = new Float32Array(rows * radii.length * LBP_CODES);
-  const part = new Float64Array(rows * LBP_CODES);
+  const out = new Float32Array(rows * radii.length * LBP_MIRROR_CODES);
+  const part = new Float64Array(rows * LBP_MIRROR_CODES);
   const counts = new Float64Array(rows);
   for (let ri = 0; ri < radii.length; ri++) {
     const r = radii[ri]!;
@@ -347,7 +384,7 @@ function lbpBlock(
     const o6 = -r * width;
     const o7 = -r * width + r;
     for (let y = r; y < height - r; y++) {
-      const base = rowOf[y]! * LBP_CODES;
+      const base = rowOf[y]! * LBP_MIRROR_CODES;
       let rowCount = 0;
       for (let x = r, i = y * width + r; x < width - r; x++, i++) {
         if (background[i]) continue;
@@ -362,7 +399,7 @@ function lbpBlock(
           (((c - luma[i + o5]!) >>> 31) << 5) |
           (((c - luma[i + o6]!) >>> 31) << 6) |
           (((c - luma[i + o7]!) >>> 31) << 7);
-        part[base + UNIFORM_LBP[code]!]! += 1;
+        part[base + MIRROR_LBP[code]!]! += 1;
         rowCount++;
       }
       counts[rowOf[y]!]! += rowCount;
@@ -370,8 +407,89 @@ function lbpBlock(
     for (let row = 0; row < rows; row++) {
       const count = counts[row]!;
       if (count === 0) continue;
-      const at = (row * radii.length + ri) * LBP_CODES;
-      for (let c = 0; c < LBP_CODES; c++) out[at + c] = part[row * LBP_CODES + c]! / count;
+      const at = (row * radii.length + ri) * LBP_MIRROR_CODES;
+      for (let c = 0; c < LBP_MIRROR_CODES; c++) out[at + c] = part[row * LBP_MIRROR_CODES + c]! / count;
+    }
+  }
+  return out;
+}
+
+/**
+ * Histograms of gradient orientations (after Dalal & Triggs 2005) of the foreground: a grid over the
+ * bounding box, each pixel's gradient (central differences of luma) voting with its magnitude, shared
+ * bilinearly between the nearest cells and orientation bins, and each cell L2-normalised so a dark and a
+ * light colour variant of one product weigh the same. The outline of the product and its seams, panels and
+ * folds: shape rather than colour. Mirrored, a gradient at angle θ points at 180° − θ and column c becomes
+ * column `HOG_COLS − 1 − c`; the mirrored right half is added to the left half, which is all that is kept.
+ */
+function shapeBlock(image: DecodedImage, foreground: Foreground): Float32Array {
+  const { width, height, data } = image;
+  const { background, x0, y0, boxWidth, boxHeight } = foreground;
+  const n = width * height;
+  const luma = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    luma[i] = 0.299 * data[i * 3]! + 0.587 * data[i * 3 + 1]! + 0.114 * data[i * 3 + 2]!;
+  }
+  const cells = new Float64Array(HOG_ROWS * HOG_COLS * HOG_BINS);
+  const binsPerRadian = HOG_BINS / (2 * Math.PI);
+  const yEnd = Math.min(height - 1, y0 + boxHeight);
+  const xEnd = Math.min(width - 1, x0 + boxWidth);
+  for (let y = Math.max(1, y0); y < yEnd; y++) {
+    // Bilinear sharing between the two nearest rows of cells (clamped at the box's edges), as softBin.
+    softBin(clamp01((y - y0 + 0.5) / boxHeight), HOG_ROWS, false);
+    const row0 = binLo * HOG_COLS;
+    const row1 = binHi * HOG_COLS;
+    const rowWeight = binWeight;
+    for (let x = Math.max(1, x0), i = y * width + x; x < xEnd; x++, i++) {
+      if (background[i]) continue;
+      const gx = luma[i + 1]! - luma[i - 1]!;
+      const gy = luma[i + width]! - luma[i - width]!;
+      const magnitude = Math.sqrt(gx * gx + gy * gy);
+      if (magnitude === 0) continue;
+      let angle = Math.atan2(gy, gx);
+      if (angle < 0) angle += 2 * Math.PI;
+      const pos = angle * binsPerRadian - 0.5;
+      const lo = Math.floor(pos);
+      const angleWeight = 1 - (pos - lo);
+      const bin0 = (lo + HOG_BINS) % HOG_BINS;
+      const bin1 = (lo + 1) % HOG_BINS;
+      softBin(clamp01((x - x0 + 0.5) / boxWidth), HOG_COLS, false);
+      const v0 = angleWeight * magnitude;
+      const v1 = magnitude - v0;
+      const top = rowWeight * binWeight;
+      const topRight = rowWeight - top;
+      const bottom = binWeight - top;
+      const bottomRight = 1 - rowWeight - bottom;
+      let at = (row0 + binLo) * HOG_BINS;
+      cells[at + bin0]! += top * v0;
+      cells[at + bin1]! += top * v1;
+      at = (row0 + binHi) * HOG_BINS;
+      cells[at + bin0]! += topRight * v0;
+      cells[at + bin1]! += topRight * v1;
+      at = (row1 + binLo) * HOG_BINS;
+      cells[at + bin0]! += bottom * v0;
+      cells[at + bin1]! += bottom * v1;
+      at = (row1 + binHi) * HOG_BINS;
+      cells[at + bin0]! += bottomRight * v0;
+      cells[at + bin1]! += bottomRight * v1;
+    }
+  }
+  const half = HOG_COLS / 2;
+  const out = new Float32Array(BLOCK_DIMS.shape);
+  for (let row = 0; row < HOG_ROWS; row++) {
+    for (let col = 0; col < HOG_COLS; col++) {
+      const at = (row * HOG_COLS + col) * HOG_BINS;
+      let sum = 0;
+      for (let b = 0; b < HOG_BINS; b++) sum += cells[at + b]! ** 2;
+      if (sum === 0) continue;
+      const scale = 1 / Math.sqrt(sum);
+      const mirrored = col >= half;
+      const to = (row * half + (mirrored ? HOG_COLS - 1 - col : col)) * HOG_BINS;
+      for (let b = 0; b < HOG_BINS; b++) {
+        // Bin b is centred on (b + ½)·20°; its mirror image, 180° minus that, is the centre of bin 8 − b.
+        const target = mirrored ? (HOG_BINS + HOG_BINS / 2 - 1 - b) % HOG_BINS : b;
+        out[to + target]! += cells[at + b]! * scale;
+      }
     }
   }
   return out;
@@ -445,7 +563,9 @@ function describePyramid({ fine, bands, small }: Pyramid): Float32Array {
   offset = appendBlock(out, offset, layout, 0.3, WEIGHTS.layout);
   const bandTexture = lbpBlock(bands, bandsForeground, BAND_RADII, BAND_ROWS);
   offset = appendBlock(out, offset, bandTexture, 0.5, WEIGHTS.bands);
-  appendBlock(out, offset, lbpBlock(fine, fineForeground, FINE_RADII, FINE_ROWS), 0.5, WEIGHTS.fine);
+  offset = appendBlock(out, offset, lbpBlock(fine, fineForeground, FINE_RADII, FINE_ROWS), 0.5, WEIGHTS.fine);
+  // Power 1: the cells are already normalised one by one, which is what keeps strong edges from dominating.
+  appendBlock(out, offset, shapeBlock(bands, bandsForeground), 1, WEIGHTS.shape);
   return normalizeInPlace(out);
 }
 
