@@ -1,0 +1,243 @@
+/**
+ * Learned ranker on Home Depot, cross-validated on the dev queries: `node --import tsx bench/ranker.ts
+ * [--folds 5] [--mode hybrid] [--data <embedded data dir>] [--trees 300]`.
+ *
+ * Feature rows come from the engine's real retrieval path (top `ranker.candidates` per query, no ranker);
+ * each fold's model is trained on the other folds (10 % of them held out for early stopping) and scores its
+ * own fold, so every number is measured on queries its model never saw. Full-catalogue NDCG@10 uses the
+ * ideal from all of a query's judged grades (as `souk eval` does); re-rank NDCG@10 orders each query's
+ * judged products only, and is also given normalised against random order: (x − random) / (1 − random).
+ * Uses the embedded data dir that bench/retrieval.ts builds (bench/_cache/homedepot_products_jsonl).
+ * Writes `bench/results/<date>-ranker.md`.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEngine } from '../src/engine.ts';
+import { readQrels, readQueries } from '../src/eval/judgment-files.ts';
+import { datasetNdcg, scoreRows, trainLambdaMart, type RankingDataset } from '../src/rank/lambdamart.ts';
+import { inHoldout, labelledQueries, type RankingRows } from '../src/ranker-training.ts';
+import type { SearchMode } from '../src/types.ts';
+import { DATASETS_DIR } from './relevance.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    folds: { type: 'string', default: '5' },
+    mode: { type: 'string', default: 'hybrid' },
+    data: { type: 'string', default: resolve(import.meta.dirname, '_cache/homedepot_products_jsonl') },
+    trees: { type: 'string', default: '300' },
+    fresh: { type: 'boolean', default: false },
+  },
+});
+const FOLDS = Number(args.folds);
+const log = (message: string): void => void process.stderr.write(`[ranker] ${message}\n`);
+
+function foldOf(id: string): number {
+  for (let fold = 0; fold < FOLDS - 1; fold++) if (inHoldout(id, (fold + 1) / FOLDS)) return fold;
+  return FOLDS - 1;
+}
+
+function subset(rows: RankingRows, keep: (query: number) => boolean): RankingDataset & { queries: number[] } {
+  const width = rows.featureCount;
+  const queries: number[] = [];
+  let count = 0;
+  for (let q = 0; q < rows.queries; q++) {
+    if (!keep(q)) continue;
+    queries.push(q);
+    count += rows.offsets[q + 1]! - rows.offsets[q]!;
+  }
+  const features = new Float32Array(count * width);
+  const labels = new Float32Array(count);
+  const offsets = new Int32Array(queries.length + 1);
+  let at = 0;
+  queries.forEach((q, i) => {
+    const start = rows.offsets[q]!;
+    const end = rows.offsets[q + 1]!;
+    features.set(rows.features.subarray(start * width, end * width), at * width);
+    labels.set(rows.labels.subarray(start, end), at);
+    at += end - start;
+    offsets[i + 1] = at;
+  });
+  return { features, featureCount: width, labels, offsets, queries };
+}
+
+/** NDCG@10 with the ideal from every judged grade of the query (not only the retrieved ones). */
+function fullNdcg(
+  data: RankingDataset,
+  scores: ArrayLike<number>,
+  judgments: Array<ReadonlyMap<string, number>>,
+): number {
+  let sum = 0;
+  const queries = data.offsets.length - 1;
+  for (let q = 0; q < queries; q++) {
+    const start = data.offsets[q]!;
+    const end = data.offsets[q + 1]!;
+    const order = Array.from({ length: end - start }, (_, i) => start + i).sort(
+      (a, b) => scores[b]! - scores[a]! || a - b,
+    );
+    let dcg = 0;
+    for (let r = 0; r < Math.min(10, order.length); r++) dcg += data.labels[order[r]!]! / Math.log2(r + 2);
+    const ideal = [...judgments[q]!.values()].filter((grade) => grade > 0).sort((a, b) => b - a);
+    let idcg = 0;
+    for (let r = 0; r < Math.min(10, ideal.length); r++) idcg += ideal[r]! / Math.log2(r + 2);
+    sum += idcg === 0 ? 0 : dcg / idcg;
+  }
+  return sum / queries;
+}
+
+/** Expected NDCG@10 of a uniformly random order (mean over seeded shuffles). */
+function randomNdcg(data: RankingDataset, rounds = 50): number {
+  let state = 12345;
+  const next = (): number => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 4294967296;
+  };
+  let sum = 0;
+  for (let r = 0; r < rounds; r++) {
+    sum += datasetNdcg(
+      data,
+      Float64Array.from(data.labels, () => next()),
+    );
+  }
+  return sum / rounds;
+}
+
+/**
+ * Feature rows are the slow part (every query through retrieval): kept in bench/_cache keyed by mode and
+ * the feature names, so trying other training settings does not recompute them. `--fresh` ignores them.
+ */
+async function cachedRows(name: string, compute: () => Promise<RankingRows>): Promise<RankingRows> {
+  const base = resolve(import.meta.dirname, `_cache/ranker-rows-${name}`);
+  const bytes = (array: Float32Array | Int32Array): Buffer =>
+    Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+  const load = <T>(file: string, of: (buffer: ArrayBuffer) => T): T => {
+    const buffer = readFileSync(file);
+    return of(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
+  };
+  if (!args.fresh && existsSync(`${base}.json`)) {
+    const meta = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as RankingRows;
+    return {
+      featureNames: meta.featureNames,
+      featureCount: meta.featureCount,
+      queries: meta.queries,
+      features: load(`${base}.features`, (b) => new Float32Array(b)),
+      labels: load(`${base}.labels`, (b) => new Float32Array(b)),
+      offsets: load(`${base}.offsets`, (b) => new Int32Array(b)),
+      included: load(`${base}.included`, (b) => new Int32Array(b)),
+    };
+  }
+  const rows = await compute();
+  writeFileSync(`${base}.features`, bytes(rows.features));
+  writeFileSync(`${base}.labels`, bytes(rows.labels));
+  writeFileSync(`${base}.offsets`, bytes(rows.offsets));
+  writeFileSync(`${base}.included`, bytes(rows.included));
+  const { featureNames, featureCount, queries } = rows;
+  writeFileSync(`${base}.json`, JSON.stringify({ featureNames, featureCount, queries }));
+  return rows;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(args.data))
+    throw new Error(`no embedded data dir at ${args.data}: run bench/retrieval.ts homedepot`);
+  const queries = readQueries(join(DATASETS_DIR, 'homedepot/queries.tsv'));
+  const qrels = readQrels(join(DATASETS_DIR, 'homedepot/qrels.txt'));
+  const judged = labelledQueries(queries, qrels);
+  const engine = await createEngine({
+    dataDir: args.data,
+    embedding: { workers: 2, queryCacheSize: 20_000, image: { provider: 'none' } },
+  });
+  const mode = args.mode as SearchMode;
+  try {
+    const started = performance.now();
+    const progress = (what: string) => (done: number, total: number) => {
+      if (done % 1000 === 0 || done === total) log(`${what}: ${done}/${total} queries`);
+    };
+    const full = await cachedRows(`${mode}-full`, () =>
+      engine.rankingExamples(
+        judged.map((query) => ({ q: query.q, labels: query.labels, request: { mode } })),
+        { onProgress: progress(`${mode} candidates`) },
+      ),
+    );
+    const rerank = await cachedRows(`${mode}-judged`, () =>
+      engine.rankingExamples(
+        judged.map((query) => ({
+          q: query.q,
+          labels: query.labels,
+          request: { mode, ids: [...query.labels.keys()] },
+        })),
+        { onProgress: progress('judged candidates') },
+      ),
+    );
+    log(
+      `feature rows: ${full.labels.length} full, ${rerank.labels.length} judged (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
+
+    const fullFold = Array.from(full.included, (index) => foldOf(judged[index]!.id));
+    const rerankFold = Array.from(rerank.included, (index) => foldOf(judged[index]!.id));
+    const fullJudgments = Array.from(full.included, (index) => judged[index]!.labels);
+    const fullScores = new Float64Array(full.labels.length);
+    const rerankScores = new Float64Array(rerank.labels.length);
+    for (let fold = 0; fold < FOLDS; fold++) {
+      const trainRows = subset(full, (q) => fullFold[q] !== fold && !inHoldout(`v${q}`, 0.1));
+      const validation = subset(full, (q) => fullFold[q] !== fold && inHoldout(`v${q}`, 0.1));
+      const t0 = performance.now();
+      const model = trainLambdaMart(trainRows, full.featureNames, {
+        trees: Number(args.trees),
+        validation,
+        onProgress: (tree, total, ndcg) => {
+          if (tree % 50 === 0)
+            log(`fold ${fold + 1}/${FOLDS}: tree ${tree}/${total}, validation NDCG@10 ${ndcg?.toFixed(4)}`);
+        },
+      });
+      log(
+        `fold ${fold + 1}/${FOLDS}: ${model.trees.length} trees in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      );
+      for (const [rows, folds, out] of [
+        [full, fullFold, fullScores],
+        [rerank, rerankFold, rerankScores],
+      ] as const) {
+        const test = subset(rows, (q) => folds[q] === fold);
+        const scores = scoreRows(model, test.features, test.featureCount);
+        test.queries.forEach((q, i) => {
+          for (let r = rows.offsets[q]!; r < rows.offsets[q + 1]!; r++) {
+            out[r] = scores[test.offsets[i]! + (r - rows.offsets[q]!)]!;
+          }
+        });
+      }
+    }
+    const retrievalOrder = (rows: RankingDataset): Float64Array =>
+      Float64Array.from(rows.labels, (_, i) => -i);
+    // Queries that retrieved nothing score 0 (they are in the denominator).
+    const coverage = full.queries / judged.length;
+    const bm25Full = fullNdcg(full, retrievalOrder(full), fullJudgments) * coverage;
+    const learnedFull = fullNdcg(full, fullScores, fullJudgments) * coverage;
+    const random = randomNdcg(rerank);
+    const bm25Rerank = datasetNdcg(rerank, retrievalOrder(rerank));
+    const learnedRerank = datasetNdcg(rerank, rerankScores);
+    const normalised = (x: number): number => (x - random) / (1 - random);
+    const date = new Date().toISOString().slice(0, 10);
+    const table = [
+      `## souk learned ranker on Home Depot — ${date}`,
+      '',
+      `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. ` +
+        `${judged.length} judged queries, ${FOLDS}-fold cross-validation (each query scored by a model that never saw it), ` +
+        `retrieval mode ${mode}, top ${(full.labels.length / full.queries) | 0} candidates per query re-ranked.`,
+      '',
+      '| ranking | NDCG@10 full catalogue | re-rank NDCG@10 | re-rank normalised |',
+      '|---|---|---|---|',
+      `| random order | – | ${random.toFixed(4)} | 0 |`,
+      `| ${mode} retrieval (no ranker) | ${bm25Full.toFixed(4)} | ${bm25Rerank.toFixed(4)} | ${normalised(bm25Rerank).toFixed(4)} |`,
+      `| learned ranker (LambdaMART) | ${learnedFull.toFixed(4)} | ${learnedRerank.toFixed(4)} | ${normalised(learnedRerank).toFixed(4)} |`,
+      '',
+    ].join('\n');
+    process.stdout.write(`${table}\n`);
+    const dir = resolve(import.meta.dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${date}-ranker-${mode}.md`), table);
+  } finally {
+    await engine.close();
+  }
+}
+
+await main();

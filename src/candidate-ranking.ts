@@ -1,0 +1,153 @@
+/**
+ * The learned-ranking stage between retrieval and the page: gathers per-candidate evidence from the
+ * engine's indexes (through `RankingSources`, so this file knows no store, model or HTTP), builds feature
+ * rows and re-orders the top candidates by a ranker's scores. The same rows feed training, so what a model
+ * learns from is exactly what it later sees.
+ */
+import type { DocValues } from './filter/doc-values.ts';
+import type { LexicalIndex, MatchOptions, QueryTerm } from './lexical/lexical-index.ts';
+import { buildFeatures, featureNames, projectFeatures, type SignalName } from './rank/features.ts';
+import type { Ranker } from './rank/ranker-models.ts';
+import { containsCjk } from './text/analyzer.ts';
+import type { Token } from './text/token.ts';
+
+export interface RankingSources {
+  index: LexicalIndex;
+  values: DocValues;
+  fields: readonly string[];
+  expansion: Pick<
+    MatchOptions,
+    'maxExpansions' | 'prefixWeight' | 'typoWeights' | 'typoExactPrefix' | 'typoMaxFrequency'
+  >;
+  textVectorOf(docId: number): Float32Array | undefined;
+  imageVectorOf(docId: number): Float32Array | undefined;
+  /** Query-understanding and feedback signals for the candidates (missing ones read as 0). */
+  signals?(query: RankingQuery, docIds: Int32Array): Partial<Record<SignalName, Float32Array>> | undefined;
+}
+
+export interface RankingQuery {
+  q: string;
+  tokens: readonly Token[];
+  /** Planned lexical query terms (with expansions' settings); empty when the words were not matched. */
+  terms: readonly QueryTerm[];
+  lexical?: { docIds: Int32Array; scores: Float32Array } | undefined;
+  textVector?: Float32Array | undefined;
+  imageVector?: Float32Array | undefined;
+  userId?: string | undefined;
+}
+
+/** Entries of the `n` best scores, best first (ties by position). */
+export function topEntries(scores: Float32Array, n: number): Int32Array {
+  const entries = Array.from({ length: scores.length }, (_, i) => i);
+  entries.sort((a, b) => scores[b]! - scores[a]! || a - b);
+  return Int32Array.from(entries.slice(0, n));
+}
+
+function cosine(a: Float32Array | undefined, b: Float32Array | undefined): number {
+  if (!a || !b || a.length !== b.length) return NaN;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : NaN;
+}
+
+export function rankingFeatureNames(sources: Pick<RankingSources, 'fields'>): string[] {
+  return featureNames(sources.fields);
+}
+
+/** Feature rows (in `rankingFeatureNames` order) for candidates given in retrieved order. */
+export function candidateFeatures(
+  sources: RankingSources,
+  query: RankingQuery,
+  docIds: Int32Array,
+  retrievalScores: Float32Array,
+): Float32Array {
+  const C = docIds.length;
+  const lexicalScores = new Float32Array(C);
+  if (query.lexical) {
+    const slot = new Map<number, number>();
+    docIds.forEach((docId, i) => slot.set(docId, i));
+    const { docIds: matched, scores } = query.lexical;
+    for (let i = 0; i < matched.length; i++) {
+      const at = slot.get(matched[i]!);
+      if (at !== undefined) lexicalScores[at] = scores[i]!;
+    }
+  }
+  const textSimilarity = new Float32Array(C);
+  const imageSimilarity = new Float32Array(C);
+  const price = new Float64Array(C);
+  const rating = new Float64Array(C);
+  const reviews = new Float64Array(C);
+  const titleLength = new Float32Array(C);
+  const recency = new Float32Array(C);
+  const limit = Math.max(1, sources.index.documentNumberLimit - 1);
+  for (let i = 0; i < C; i++) {
+    const docId = docIds[i]!;
+    textSimilarity[i] = cosine(query.textVector, sources.textVectorOf(docId));
+    imageSimilarity[i] = cosine(query.imageVector, sources.imageVectorOf(docId));
+    price[i] = sources.values.price(docId);
+    rating[i] = sources.values.rating(docId);
+    reviews[i] = sources.values.reviews(docId);
+    titleLength[i] = sources.index.fieldLength(docId, 0);
+    recency[i] = docId / limit;
+  }
+  let terms = 0;
+  for (const term of query.terms) if (term.alternativeCredit === undefined) terms++;
+  return buildFeatures({
+    fields: sources.fields,
+    explain: sources.index.explain(query.terms, docIds, sources.expansion),
+    retrievalScores,
+    lexicalScores,
+    textSimilarity,
+    imageSimilarity,
+    price,
+    rating,
+    reviews,
+    titleLength,
+    recency,
+    signals: sources.signals?.(query, docIds) ?? {},
+    query: {
+      terms,
+      hasNumber: query.tokens.some((token) => token.kind === 'number'),
+      cjk: containsCjk(query.q),
+    },
+  });
+}
+
+/**
+ * Re-orders the `n` best candidates by the ranker; the rest keep their order below them. Scores of the
+ * re-ranked ones become the ranker's (shifted above every other candidate).
+ */
+export function rerankCandidates(
+  sources: RankingSources,
+  query: RankingQuery,
+  ranked: { docIds: Int32Array; scores: Float32Array },
+  n: number,
+  ranker: Ranker,
+): { docIds: Int32Array; scores: Float32Array } {
+  const top = topEntries(ranked.scores, n);
+  const docIds = Int32Array.from(top, (entry) => ranked.docIds[entry]!);
+  const retrievalScores = Float32Array.from(top, (entry) => ranked.scores[entry]!);
+  const rows = projectFeatures(
+    candidateFeatures(sources, query, docIds, retrievalScores),
+    rankingFeatureNames(sources),
+    ranker.featureNames,
+  );
+  const modelScores = ranker.score(rows);
+  const chosen = new Set(top);
+  let restBest = -Infinity;
+  for (let i = 0; i < ranked.scores.length; i++) {
+    if (!chosen.has(i) && ranked.scores[i]! > restBest) restBest = ranked.scores[i]!;
+  }
+  let modelWorst = Infinity;
+  for (const score of modelScores) modelWorst = Math.min(modelWorst, score);
+  const shift = (Number.isFinite(restBest) ? restBest + 1 : 1) - modelWorst;
+  const scores = Float32Array.from(ranked.scores);
+  top.forEach((entry, i) => (scores[entry] = modelScores[i]! + shift));
+  return { docIds: ranked.docIds, scores };
+}

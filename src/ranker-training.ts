@@ -1,0 +1,289 @@
+/**
+ * Training the learned ranker inside the engine: from relevance judgments (`souk train`), and incremental
+ * updates from logged feedback (a few trees added to the active model, kept only when the judged holdout
+ * queries do not get worse). The engine provides feature rows through the real retrieval path.
+ */
+import type { RankerConfig } from './config.ts';
+import { SoukError } from './errors.ts';
+import { projectFeatures } from './rank/features.ts';
+import { datasetNdcg, scoreRows, trainLambdaMart, type RankingDataset } from './rank/lambdamart.ts';
+import type { RankerInfo, RankerModel, RankerModels } from './rank/ranker-models.ts';
+import type { SearchRequest } from './types.ts';
+
+export interface LabelledQuery {
+  q: string;
+  /** Product id → graded relevance (unlisted products count as 0). */
+  labels: ReadonlyMap<string, number>;
+}
+
+export interface RankingRows extends RankingDataset {
+  featureNames: string[];
+  queries: number;
+  /** Index in the given examples of each query that has rows (queries retrieving nothing have none). */
+  included: Int32Array;
+}
+
+export interface TrainingHost {
+  rankingExamples(
+    examples: ReadonlyArray<LabelledQuery & { request?: SearchRequest }>,
+    options?: { onProgress?: (done: number, total: number) => void },
+  ): Promise<RankingRows>;
+  readonly rankers: RankerModels;
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+}
+
+export type TrainingStage = 'features' | 'training';
+
+export interface TrainRankerOptions {
+  /** Query id → text and query id → (product id → grade), as read from judgment files. */
+  queries: ReadonlyMap<string, string>;
+  qrels: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Extra request fields for retrieval (e.g. `mode`). */
+  request?: SearchRequest;
+  /** Share of queries held out (default `ranker.holdout`). */
+  holdout?: number;
+  trees?: number;
+  /** Make the new model the active one (default true). */
+  activate?: boolean;
+  onProgress?: (stage: TrainingStage, done: number, total: number, detail?: string) => void;
+}
+
+export interface TrainRankerReport {
+  version: string;
+  active: boolean;
+  trees: number;
+  trainQueries: number;
+  holdoutQueries: number;
+  rows: number;
+  /** NDCG@10 of the holdout queries over their retrieved candidates: retrieval order vs the model. */
+  holdoutNdcgBefore: number;
+  holdoutNdcgAfter: number;
+}
+
+const HOLDOUT_KEY = 'ranker:holdout';
+
+/** A stable pseudo-random share per query id (FNV-1a): the same split on every run and machine. */
+export function inHoldout(id: string, share: number): boolean {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  // FNV's high bits barely move for ids that differ in the last character: finish with murmur3's mix.
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b) >>> 0;
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
+  hash ^= hash >>> 16;
+  return (hash >>> 0) / 4294967296 < share;
+}
+
+/** NDCG@10 of a dataset in its retrieved order (rows are stored best-retrieved first). */
+export function retrievalNdcg(data: RankingDataset): number {
+  return datasetNdcg(
+    data,
+    Float64Array.from(data.labels, (_, i) => -i),
+  );
+}
+
+export function labelledQueries(
+  queries: ReadonlyMap<string, string>,
+  qrels: ReadonlyMap<string, ReadonlyMap<string, number>>,
+): Array<LabelledQuery & { id: string }> {
+  const out: Array<LabelledQuery & { id: string }> = [];
+  for (const [id, q] of queries) {
+    const labels = qrels.get(id);
+    if (labels && labels.size > 0) out.push({ id, q, labels });
+  }
+  return out;
+}
+
+export async function trainFromJudgments(
+  host: TrainingHost,
+  config: RankerConfig,
+  options: TrainRankerOptions,
+): Promise<TrainRankerReport> {
+  const share = options.holdout ?? config.holdout;
+  if (!(share >= 0 && share < 1)) {
+    throw new SoukError('INVALID_REQUEST', 'holdout must be a share from 0 to below 1', { field: 'holdout' });
+  }
+  const all = labelledQueries(options.queries, options.qrels);
+  if (all.length === 0) {
+    throw new SoukError('INVALID_REQUEST', 'no judged query: the qrels name none of the queries', {
+      field: 'qrels',
+    });
+  }
+  const holdout = all.filter((query) => inHoldout(query.id, share));
+  const train = all.filter((query) => !inHoldout(query.id, share));
+  const progress = (done: number, total: number): void => options.onProgress?.('features', done, total);
+  const request = options.request;
+  const trainRows = await host.rankingExamples(
+    train.map((query) => ({ ...query, request })),
+    { onProgress: progress },
+  );
+  const holdoutRows =
+    holdout.length > 0
+      ? await host.rankingExamples(
+          holdout.map((query) => ({ ...query, request })),
+          { onProgress: progress },
+        )
+      : undefined;
+  const trees = options.trees ?? config.trees;
+  const ensemble = trainLambdaMart(trainRows, trainRows.featureNames, {
+    trees,
+    learningRate: config.learningRate,
+    maxLeaves: config.maxLeaves,
+    minLeafRows: config.minLeafRows,
+    ...(holdoutRows ? { validation: holdoutRows } : {}),
+    onProgress: (tree, total, ndcg) =>
+      options.onProgress?.(
+        'training',
+        tree,
+        total,
+        ndcg === undefined ? undefined : `holdout NDCG@10 ${ndcg.toFixed(4)}`,
+      ),
+  });
+  const before = holdoutRows ? retrievalNdcg(holdoutRows) : NaN;
+  const after = holdoutRows ? ensemble.validationNdcg! : NaN;
+  const metrics: Record<string, number> = {};
+  if (holdoutRows) Object.assign(metrics, { holdoutNdcgBefore: before, holdoutNdcgAfter: after });
+  const model = await host.rankers.save(ensemble, {
+    source: 'judgments',
+    metrics,
+    trainedOn: { queries: train.length, holdoutQueries: holdout.length, rows: trainRows.labels.length },
+  });
+  // The judged holdout is what later online updates must not make worse.
+  await host.setMeta(
+    HOLDOUT_KEY,
+    JSON.stringify({
+      request: request ?? {},
+      queries: holdout.map((query) => ({ q: query.q, labels: [...query.labels] })),
+    }),
+  );
+  const activate = options.activate ?? true;
+  if (activate) await host.rankers.activate(model.info.version);
+  return {
+    version: model.info.version,
+    active: activate,
+    trees: model.trees.length,
+    trainQueries: train.length,
+    holdoutQueries: holdout.length,
+    rows: trainRows.labels.length,
+    holdoutNdcgBefore: before,
+    holdoutNdcgAfter: after,
+  };
+}
+
+export interface OnlineUpdateReport {
+  accepted: boolean;
+  /** The new version when accepted. */
+  version?: string;
+  base: string;
+  addedTrees: number;
+  queries: number;
+  holdoutNdcgBefore: number;
+  holdoutNdcgAfter: number;
+  reason?: string;
+}
+
+/**
+ * Adds a few trees to `base` fitted on feedback-labelled queries. The judged holdout saved by the last
+ * `trainFromJudgments` guards the update: it is stored (and activated) only if holdout NDCG@10 does not drop
+ * by more than `tolerance`.
+ */
+export async function updateFromFeedback(
+  host: TrainingHost,
+  config: RankerConfig,
+  base: RankerModel,
+  examples: ReadonlyArray<LabelledQuery & { weight?: number }>,
+  trainedOn: Record<string, number>,
+): Promise<OnlineUpdateReport> {
+  const report = (fields: Partial<OnlineUpdateReport>): OnlineUpdateReport => ({
+    accepted: false,
+    base: base.info.version,
+    addedTrees: 0,
+    queries: examples.length,
+    holdoutNdcgBefore: NaN,
+    holdoutNdcgAfter: NaN,
+    ...fields,
+  });
+  const stored = await host.getMeta(HOLDOUT_KEY);
+  const guard = stored
+    ? (JSON.parse(stored) as {
+        request: SearchRequest;
+        queries: Array<{ q: string; labels: Array<[string, number]> }>;
+      })
+    : undefined;
+  if (!guard || guard.queries.length === 0) {
+    return report({ reason: 'no judged holdout to guard the update (train from judgments first)' });
+  }
+  const rows = await host.rankingExamples(
+    examples.map((example) => ({ ...example, request: guard.request })),
+  );
+  if (rows.queries === 0) return report({ reason: 'no feedback query retrieved any product' });
+  const holdoutRows = await host.rankingExamples(
+    guard.queries.map((query) => ({ q: query.q, labels: new Map(query.labels), request: guard.request })),
+  );
+  const aligned = alignFeatures(rows, base.featureNames);
+  const holdoutAligned = alignFeatures(holdoutRows, base.featureNames);
+  const updated = trainLambdaMart(
+    aligned,
+    base.featureNames,
+    {
+      trees: config.online.trees,
+      learningRate: config.online.learningRate,
+      maxLeaves: Math.min(config.maxLeaves, 15),
+      minLeafRows: Math.max(5, Math.min(config.minLeafRows, Math.floor(aligned.labels.length / 20))),
+      earlyStopping: config.online.trees,
+    },
+    base,
+  );
+  const before = datasetNdcg(
+    holdoutAligned,
+    scoreRows(base, holdoutAligned.features, holdoutAligned.featureCount),
+  );
+  const after = datasetNdcg(
+    holdoutAligned,
+    scoreRows(updated, holdoutAligned.features, holdoutAligned.featureCount),
+  );
+  if (updated.addedTrees === 0) {
+    return report({
+      holdoutNdcgBefore: before,
+      holdoutNdcgAfter: after,
+      reason: 'nothing to learn from the feedback',
+    });
+  }
+  if (after < before - config.online.tolerance) {
+    return report({
+      holdoutNdcgBefore: before,
+      holdoutNdcgAfter: after,
+      reason: `holdout NDCG@10 would drop from ${before.toFixed(4)} to ${after.toFixed(4)}`,
+    });
+  }
+  const info: Omit<RankerInfo, 'version' | 'createdAt' | 'trees'> = {
+    source: 'online',
+    parent: base.info.version,
+    metrics: { holdoutNdcgBefore: before, holdoutNdcgAfter: after },
+    trainedOn: { ...trainedOn, queries: rows.queries, rows: rows.labels.length },
+  };
+  const model = await host.rankers.save(updated, info);
+  await host.rankers.activate(model.info.version);
+  return report({
+    accepted: true,
+    version: model.info.version,
+    addedTrees: updated.addedTrees,
+    holdoutNdcgBefore: before,
+    holdoutNdcgAfter: after,
+  });
+}
+
+/** Rows in a model's feature order (features added since it was trained are dropped, missing ones -1). */
+function alignFeatures(rows: RankingRows, names: readonly string[]): RankingDataset {
+  return {
+    features: projectFeatures(rows.features, rows.featureNames, names),
+    featureCount: names.length,
+    labels: rows.labels,
+    offsets: rows.offsets,
+  };
+}
