@@ -12,6 +12,9 @@ import type {
   WriteResult,
 } from './types.ts';
 
+import type { FeedbackImportOptions, FeedbackImportReport } from './engine-feedback.ts';
+import type { FeedbackEvent, FeedbackResult } from './types.ts';
+
 export interface IngestOptions {
   /** Any bad line fails the whole load and nothing is written. */
   strict?: boolean;
@@ -63,6 +66,14 @@ export interface Engine {
   /** Embeds every product whose embedded text or photo changed (or all, after a model change). */
   embed(options?: EmbedOptions): Promise<EmbedReport>;
   stats(): Promise<EngineStats>;
+  /**
+   * Appends shoppers' behaviour events (impressions, clicks, add-to-carts, purchases; see README
+   * "Feedback") to the feedback log: all or none (the first problem is thrown, naming `events[i].field`).
+   * Resolves once they are durable and counted in the feedback aggregates.
+   */
+  feedback(events: FeedbackEvent | FeedbackEvent[]): Promise<FeedbackResult>;
+  /** Imports a `.jsonl` / `.ndjson` / `.csv` file of feedback events (bad lines reported, or `strict`). */
+  importFeedback(file: string, options?: FeedbackImportOptions): Promise<FeedbackImportReport>;
   /** Drops tombstoned documents from the index structures. */
   vacuum(): Promise<void>;
   /** Writes an index snapshot at the current change-log position. */

@@ -15,6 +15,14 @@ import type { LexicalIndexOptions, MatchResult } from './lexical/lexical-index.t
 import { LexicalIndex, termKey } from './lexical/lexical-index.ts';
 import { bridgeQuery, warmUpBridge } from './query/cross-lingual.ts';
 import { fuse, rankByScore, type RankedList } from './rank/fusion.ts';
+import { FeedbackStats } from './rank/feedback-stats.ts';
+import {
+  EngineFeedback,
+  type FeedbackImportOptions,
+  type FeedbackImportReport,
+  type FeedbackListener,
+} from './engine-feedback.ts';
+import type { FeedbackEvent, FeedbackResult } from './types.ts';
 import * as rules from './rank/rules.ts';
 import { highlight } from './search/highlight.ts';
 import { planQuery } from './search/query-plan.ts';
@@ -146,6 +154,12 @@ class SoukEngine implements Engine {
 
   private readonly hasText: boolean;
   private readonly hasImage: boolean;
+  /**
+   * Behaviour-feedback aggregates (popularity, attractiveness, per query-product clicks, user affinity),
+   * always equal to a prefix of the store's feedback log: rebuilt at open, updated by every feedback write.
+   */
+  readonly feedbackStats = new FeedbackStats();
+  private readonly feedbackLog: EngineFeedback;
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -153,6 +167,7 @@ class SoukEngine implements Engine {
     parts: EngineParts,
   ) {
     this.index = new LexicalIndex(indexOptions(config));
+    this.feedbackLog = new EngineFeedback(store, this.feedbackStats);
     this.encoders = createEncoders(config.embedding, store, parts);
     this.hasText = parts.textEmbedder !== undefined || config.embedding.text.provider !== 'none';
     this.hasImage = parts.imageEmbedder !== undefined || config.embedding.image.provider !== 'none';
@@ -172,6 +187,7 @@ class SoukEngine implements Engine {
 
   async open(): Promise<void> {
     await this.loadIndexes();
+    await this.feedbackLog.load();
     await this.loadRules();
     this.scheduleEmbedding();
     this.warmUpBridge();
@@ -1068,6 +1084,25 @@ class SoukEngine implements Engine {
     return hit;
   }
 
+  /** Validates and appends behaviour events; resolves once they are durable and in feedbackStats. */
+  async feedback(events: FeedbackEvent | FeedbackEvent[]): Promise<FeedbackResult> {
+    this.assertOpen();
+    return this.feedbackLog.record(events);
+  }
+
+  async importFeedback(file: string, options?: FeedbackImportOptions): Promise<FeedbackImportReport> {
+    this.assertOpen();
+    return this.feedbackLog.importFile(file, options);
+  }
+
+  /**
+   * Calls `listener` with every batch of new feedback, in log order, once it is durable and counted in
+   * feedbackStats (for online ranker updates). Returns the function that unsubscribes.
+   */
+  onFeedback(listener: FeedbackListener): () => void {
+    return this.feedbackLog.subscribe(listener);
+  }
+
   async stats(): Promise<EngineStats> {
     this.assertOpen();
     return {
@@ -1079,6 +1114,7 @@ class SoukEngine implements Engine {
       indexBytes: this.index.byteSize(),
       fields: Object.fromEntries(FIELD_NAMES.map((name) => [name, this.config.fields[name].boost])),
       vectors: this.vectorStats(),
+      feedback: await this.store.feedbackCount(),
     };
   }
 
@@ -1202,6 +1238,7 @@ class SoukEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.applied;
+    await this.feedbackLog.close();
     this.closing = true;
     clearTimeout(this.retryTimer);
     await this.backgroundEmbedding;

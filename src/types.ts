@@ -131,6 +131,39 @@ export interface SearchResponse {
   tookMs: number;
 }
 
+/** What a shopper did with a product shown for a query (see README "Feedback"). */
+export type FeedbackType = 'impression' | 'click' | 'add_to_cart' | 'purchase';
+
+/** One logged behaviour event, as sent to `POST /feedback`, `engine.feedback` or `souk feedback import`. */
+export interface FeedbackEvent {
+  type: FeedbackType;
+  /** The query the product was shown for (`""` for browsing). */
+  query: string;
+  productId: string;
+  /** 1-based rank at which the product was shown; drives the position-bias correction. */
+  position?: number;
+  userId?: string;
+  sessionId?: string;
+  /** ISO time or epoch milliseconds; default: when the event is received. */
+  at?: string | number;
+}
+
+/** A validated feedback event: `at` resolved to epoch milliseconds. */
+export interface FeedbackRecord extends FeedbackEvent {
+  at: number;
+}
+
+/** A feedback event as kept in the store's append-only feedback log, with its number there. */
+export interface LoggedFeedback extends FeedbackRecord {
+  seq: number;
+}
+
+export interface FeedbackResult {
+  /** Feedback-log number of the last event written (its own numbering, not the change log's). */
+  seq: number;
+  count: number;
+}
+
 export interface LineError {
   code: string;
   message: string;
@@ -199,4 +232,6 @@ export interface EngineStats {
   indexBytes: number;
   fields: Record<string, number>;
   vectors: Record<string, VectorSpaceStats>;
+  /** Events in the feedback log. */
+  feedback: number;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isSoukError } from '../src/errors.ts';
 import type { Store } from '../src/store/store.ts';
-import type { Product } from '../src/types.ts';
+import type { FeedbackRecord, Product } from '../src/types.ts';
 
 export interface StoreHarness {
   store: Store;
@@ -18,6 +18,12 @@ export interface StoreHarness {
 
 function product(id: string, extra: Partial<Product> = {}): Product {
   return { id, title: `Product ${id}`, ...extra };
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function event(productId: string, extra: Partial<FeedbackRecord> = {}): FeedbackRecord {
+  return { type: 'click', query: 'hoodie', productId, at: T0, ...extra };
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<Error> {
@@ -58,6 +64,82 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       assert.equal(await store.get('x'), undefined);
       assert.equal(await store.getMeta('schema_version'), '1');
       assert.equal(typeof store.kind, 'string');
+      assert.equal(await store.feedbackCount(), 0);
+      assert.deepEqual(await store.feedbackSince(0), []);
+    });
+
+    withStore('appends feedback in order, numbered apart from the change log', async (store) => {
+      await store.upsert([product('a')]);
+      const first = await store.appendFeedback([
+        event('a', { type: 'impression', position: 1, userId: 'u1', sessionId: 's1' }),
+        event('a', { position: 1, userId: 'u1', sessionId: 's1', at: T0 + 1 }),
+      ]);
+      assert.deepEqual(first, { seq: 2, count: 2 });
+      const second = await store.appendFeedback([event('missing-product', { type: 'purchase', query: '' })]);
+      assert.deepEqual(second, { seq: 3, count: 1 });
+      assert.deepEqual(await store.appendFeedback([]), { seq: 3, count: 0 });
+      assert.equal(await store.feedbackCount(), 3);
+      assert.equal(await store.lastSeq(), 1, 'feedback is not a product change');
+      const all = await store.feedbackSince(0);
+      assert.deepEqual(all, [
+        {
+          seq: 1,
+          type: 'impression',
+          query: 'hoodie',
+          productId: 'a',
+          position: 1,
+          userId: 'u1',
+          sessionId: 's1',
+          at: T0,
+        },
+        {
+          seq: 2,
+          type: 'click',
+          query: 'hoodie',
+          productId: 'a',
+          position: 1,
+          userId: 'u1',
+          sessionId: 's1',
+          at: T0 + 1,
+        },
+        { seq: 3, type: 'purchase', query: '', productId: 'missing-product', at: T0 },
+      ]);
+      assert.deepEqual(Object.keys(all[0]!), [
+        'seq',
+        'type',
+        'query',
+        'productId',
+        'position',
+        'userId',
+        'sessionId',
+        'at',
+      ]);
+      assert.deepEqual(
+        (await store.feedbackSince(1, 1)).map((e) => e.seq),
+        [2],
+      );
+      assert.deepEqual(await store.feedbackSince(3), []);
+      assert.deepEqual(await store.feedbackSince(0, 0), []);
+      await rejectsWith(store.feedbackSince(-1), 'INVALID_REQUEST');
+      await rejectsWith(store.feedbackSince(0, -1), 'INVALID_REQUEST');
+    });
+
+    withStore('refuses feedback the log could not hold, writing none of the batch', async (store) => {
+      const bad: unknown[] = [
+        { ...event('a'), type: 'like' },
+        { ...event('a'), productId: '' },
+        { ...event('a'), query: undefined },
+        { ...event('a'), at: 'yesterday' },
+        { ...event('a'), position: 0 },
+        { ...event('a'), userId: 7 },
+      ];
+      for (const item of bad) {
+        await rejectsWith(store.appendFeedback([event('ok'), item as FeedbackRecord]), 'INVALID_FIELD');
+      }
+      assert.equal(await store.feedbackCount(), 0);
+      const extra = { ...event('a'), extra: 'dropped' } as FeedbackRecord;
+      await store.appendFeedback([extra]);
+      assert.deepEqual(await store.feedbackSince(0), [{ seq: 1, ...event('a') }]);
     });
 
     withStore('upserts products and logs one change per written product', async (store) => {
@@ -330,6 +412,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
         () => store.putEmbeddings('m', [{ hash: 'h', vector: new Float32Array(2) }]),
         () => store.getImageTexts('r', ['h']),
         () => store.putImageTexts('r', [{ hash: 'h', text: 't' }]),
+        () => store.appendFeedback([event('a')]),
+        () => store.feedbackSince(0),
+        () => store.feedbackCount(),
       ];
       for (const call of calls) await rejectsWith(call(), 'ENGINE_CLOSED');
     });
@@ -393,7 +478,11 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
         await store.setMeta('k', 'v');
         await store.writeSnapshot('index', 3, new Uint8Array([9]));
         await store.putEmbeddings('m', [{ hash: 'h', vector: Float32Array.from([0.5, 0.25]) }]);
+        await store.appendFeedback([event('a', { position: 2 }), event('b', { type: 'impression' })]);
         store = await harness.reopen();
+        assert.equal(await store.feedbackCount(), 2);
+        assert.deepEqual(await store.feedbackSince(1), [{ seq: 2, ...event('b', { type: 'impression' }) }]);
+        assert.deepEqual(await store.appendFeedback([event('c')]), { seq: 3, count: 1 });
         assert.deepEqual([...(await store.getEmbeddings('m', ['h']))[0]!], [0.5, 0.25]);
         assert.deepEqual(await store.get('a'), product('a', { price: 2 }));
         assert.equal(await store.get('b'), undefined);

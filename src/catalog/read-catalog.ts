@@ -15,12 +15,18 @@
  * Note for whoever serves these files: resolved paths may point outside the catalogue folder (`../x.jpg`),
  * so serve only paths that belong to stored products, never arbitrary ones.
  */
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { SoukError } from '../errors.ts';
 import type { LineError, Product } from '../types.ts';
-import { CsvRecordParser, type CsvRecord } from './csv-records.ts';
+import type { CsvRecord } from './csv-records.ts';
+import {
+  ProgressTicker,
+  inputFileSize,
+  readCsvRecordBatches,
+  readLineBatches,
+  type ReadProgress,
+} from './line-reader.ts';
 import {
   PRODUCT_FIELDS,
   describeValue,
@@ -41,11 +47,7 @@ export interface CatalogRecord {
   errors: LineError[];
 }
 
-export interface ReadProgress {
-  linesRead: number;
-  bytesRead: number;
-  totalBytes: number;
-}
+export type { ReadProgress };
 
 export interface ReadCatalogOptions {
   /** Called at most every ~1000 lines and once at the end. */
@@ -61,10 +63,6 @@ const EXTENSIONS: Record<string, CatalogFormat> = {
   '.csv': 'csv',
 };
 
-const PROGRESS_EVERY_LINES = 1000;
-/** A "line" longer than this is not a product; stop before it exhausts memory. */
-const MAX_LINE_BYTES = 64 * 1024 * 1024;
-const CHUNK_BYTES = 1 << 20;
 const JSON_BATCH = 2000;
 
 /** Format from the file extension; SoukError UNSUPPORTED_FORMAT for anything else. */
@@ -101,15 +99,11 @@ interface ReadContext {
   file: string;
   baseDir: string;
   totalBytes: number;
-  onProgress: ((progress: ReadProgress) => void) | undefined;
-  lastReportedLine: number;
+  progress: ProgressTicker;
 }
 
 function report(ctx: ReadContext, linesRead: number, bytesRead: number, force: boolean): void {
-  if (!ctx.onProgress) return;
-  if (!force && linesRead - ctx.lastReportedLine < PROGRESS_EVERY_LINES) return;
-  ctx.lastReportedLine = linesRead;
-  ctx.onProgress({ linesRead, bytesRead, totalBytes: ctx.totalBytes });
+  ctx.progress.report(linesRead, bytesRead, force);
 }
 
 function validated(raw: unknown, line: number, ctx: ReadContext, extraErrors?: LineError[]): CatalogRecord {
@@ -142,70 +136,8 @@ function jsonLine(text: string, line: number, ctx: ReadContext): CatalogRecord |
   return validated(raw, line, ctx);
 }
 
-async function* readJsonl(ctx: ReadContext): AsyncGenerator<CatalogRecord[]> {
-  const stream = createReadStream(ctx.file, { highWaterMark: CHUNK_BYTES });
-  // Bytes after the last newline seen, kept as buffers so a multi-byte character cut in two decodes whole.
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let line = 0;
-  let offset = 0;
-
-  // Decoding a whole block once and slicing lines out of the string is much cheaper than one native
-  // decode per line; progress bytes inside a block are interpolated.
-  const takeBlock = (text: string, blockBytes: number, out: CatalogRecord[]): void => {
-    let from = 0;
-    if (line === 0 && text.charCodeAt(0) === 0xfeff) from = 1;
-    const length = text.length;
-    while (from < length) {
-      let end = text.indexOf('\n', from);
-      if (end === -1) end = length;
-      line++;
-      const contentEnd = end > from && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-      if (contentEnd > from) {
-        const record = jsonLine(text.slice(from, contentEnd), line, ctx);
-        if (record) out.push(record);
-      }
-      from = end + 1;
-      if (line - ctx.lastReportedLine >= PROGRESS_EVERY_LINES) {
-        report(ctx, line, offset + Math.round((blockBytes * Math.min(from, length)) / length), false);
-      }
-    }
-    offset += blockBytes;
-  };
-
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const last = chunk.lastIndexOf(10);
-    if (last === -1) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes > MAX_LINE_BYTES) {
-        stream.destroy();
-        const where: Where = { file: ctx.file, line: line + 1 };
-        throw new SoukError(
-          'INVALID_JSON',
-          `${wherePrefix(where)}line is longer than ${MAX_LINE_BYTES} bytes`,
-          {
-            ...where,
-          },
-        );
-      }
-      continue;
-    }
-    const head = chunk.subarray(0, last + 1);
-    const block = pending.length > 0 ? Buffer.concat([...pending, head]) : head;
-    pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
-    pendingBytes = chunk.length - last - 1;
-    const out: CatalogRecord[] = [];
-    takeBlock(block.toString('utf8'), block.length, out);
-    if (out.length > 0) yield out;
-  }
-  const out: CatalogRecord[] = [];
-  if (pending.length > 0) {
-    const block = Buffer.concat(pending);
-    takeBlock(block.toString('utf8'), block.length, out);
-  }
-  report(ctx, line, ctx.totalBytes, true);
-  if (out.length > 0) yield out;
+function readJsonl(ctx: ReadContext): AsyncGenerator<CatalogRecord[]> {
+  return readLineBatches(ctx.file, (text, line) => jsonLine(text, line, ctx), ctx.progress);
 }
 
 /** Line number (1-based) of a character offset, counting from `from` at `fromLine`. */
@@ -485,15 +417,11 @@ function csvRow(record: CsvRecord, columns: Column[], idIndex: number, ctx: Read
 }
 
 async function* readCsv(ctx: ReadContext): AsyncGenerator<CatalogRecord[]> {
-  const stream = createReadStream(ctx.file, { encoding: 'utf8', highWaterMark: CHUNK_BYTES });
-  const parser = new CsvRecordParser();
   let columns: Column[] | undefined;
   let idIndex = -1;
-  let lastLine = 0;
-  const convert = (records: CsvRecord[]): CatalogRecord[] => {
+  for await (const records of readCsvRecordBatches(ctx.file, ctx.progress)) {
     const out: CatalogRecord[] = [];
     for (const record of records) {
-      lastLine = record.line;
       if (!columns) {
         columns = parseHeader(record, ctx);
         idIndex = columns.findIndex((column) => column.kind === 'field' && column.field === 'id');
@@ -501,47 +429,19 @@ async function* readCsv(ctx: ReadContext): AsyncGenerator<CatalogRecord[]> {
         out.push(csvRow(record, columns, idIndex, ctx));
       }
     }
-    return out;
-  };
-  let first = true;
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const records: CsvRecord[] = [];
-    // The BOM goes before the parser sees it, or a quoted first header cell would not parse as quoted.
-    parser.push(first && chunk.charCodeAt(0) === 0xfeff ? chunk.slice(1) : chunk, records);
-    first = false;
-    const out = convert(records);
-    report(ctx, lastLine, stream.bytesRead, false);
     if (out.length > 0) yield out;
   }
-  const records: CsvRecord[] = [];
-  parser.end(records);
-  const out = convert(records);
-  report(ctx, lastLine, ctx.totalBytes, true);
-  if (out.length > 0) yield out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 
 async function openContext(file: string, options: ReadCatalogOptions): Promise<ReadContext> {
-  let size: number;
-  try {
-    const info = await stat(file);
-    if (info.isDirectory()) {
-      throw new SoukError('FILE_NOT_FOUND', `Catalogue path is a directory, not a file: ${file}`, { file });
-    }
-    size = info.size;
-  } catch (error) {
-    if (error instanceof SoukError) throw error;
-    const code = (error as { code?: unknown }).code;
-    const reason = code === 'ENOENT' ? 'not found' : `cannot be read (${String(code ?? error)})`;
-    throw new SoukError('FILE_NOT_FOUND', `Catalogue file ${reason}: ${file}`, { file }, { cause: error });
-  }
+  const size = await inputFileSize(file, 'Catalogue');
   return {
     file,
     baseDir: resolve(options.baseDir ?? dirname(resolve(file))),
     totalBytes: size,
-    onProgress: options.onProgress,
-    lastReportedLine: 0,
+    progress: new ProgressTicker(size, options.onProgress),
   };
 }
 

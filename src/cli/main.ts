@@ -3,6 +3,7 @@ import { toSoukError } from '../errors.ts';
 import { registerDemo } from './demo.ts';
 import { registerEmbed } from './embed.ts';
 import { registerEval } from './eval.ts';
+import { registerFeedback } from './feedback.ts';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { registerIngest } from './ingest.ts';
 import { packageVersion } from './package-root.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerEmbed(program);
   registerServe(program);
   registerStats(program);
+  registerFeedback(program);
   registerRules(program);
   registerEval(program);
   registerDemo(program);

@@ -19,6 +19,7 @@ function formatStats(stats: EngineStats): string {
     ['products', String(stats.products)],
     ['terms', String(stats.terms)],
     ['change seq', String(stats.seq)],
+    ['feedback events', String(stats.feedback)],
     ['deleted (pending vacuum)', String(stats.deletedPendingVacuum)],
     ['index size', formatBytes(stats.indexBytes)],
     ['data dir', stats.dataDir ?? '(in memory)'],

@@ -10,6 +10,7 @@ import { imageSearchRequest } from './image-search.ts';
 import { rewriteHit } from './image-urls.ts';
 import { LANDING_PAGE_CSP, LANDING_PAGE_HTML } from './landing-page.ts';
 import { productRoutes } from './product-routes.ts';
+import { feedbackRoutes } from './feedback-routes.ts';
 import { rulesRoutes } from './rules-routes.ts';
 import { searchRequestFromBody, searchRequestFromQuery } from './search-params.ts';
 import type { SearchRequest } from '../types.ts';
@@ -79,6 +80,8 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     app.on(method, ['/products', '/products/*'], adminOnly);
   }
   app.route('/products', productRoutes({ engine, maxBodyBytes }));
+  app.on('POST', ['/feedback', '/feedback/*'], adminOnly);
+  app.route('/feedback', feedbackRoutes({ engine, maxBodyBytes }));
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/rules', adminOnly);
   app.route('/rules', rulesRoutes({ engine, maxBodyBytes }));
 

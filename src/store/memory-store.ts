@@ -5,7 +5,7 @@
  * Products are kept as JSON text, as in SQLite, so callers can never mutate stored state through a
  * returned object.
  */
-import type { Product } from '../types.ts';
+import type { FeedbackRecord, LoggedFeedback, Product } from '../types.ts';
 import { checkSnapshotName, checkSnapshotSeq } from './snapshot-file.ts';
 import {
   META_PRUNED_THROUGH,
@@ -14,9 +14,12 @@ import {
   applyStoredPatch,
   changesPruned,
   checkBatchSize,
+  checkLimit,
   checkMetaKey,
   checkMetaValue,
   checkSeq,
+  loggedFeedback,
+  prepareFeedback,
   prepareProducts,
   productNotFound,
   storeClosed,
@@ -48,6 +51,8 @@ export class MemoryStore implements Store {
   private readonly snapshots = new Map<string, { seq: number; data: Uint8Array }>();
   private readonly embeddings = new Map<string, Map<string, Float32Array>>();
   private readonly imageTexts = new Map<string, string>();
+  /** The feedback log; entry i has seq i + 1 (nothing is ever removed from it). */
+  private readonly feedback: FeedbackRecord[] = [];
 
   private live(): void {
     if (this.closed) throw storeClosed();
@@ -246,6 +251,31 @@ export class MemoryStore implements Store {
   async putImageTexts(reader: string, entries: ReadonlyArray<{ hash: string; text: string }>): Promise<void> {
     this.live();
     for (const { hash, text } of entries) this.imageTexts.set(`${reader}\u0000${hash}`, text);
+  }
+
+  async appendFeedback(events: readonly FeedbackRecord[]): Promise<{ seq: number; count: number }> {
+    this.live();
+    const records = prepareFeedback(events);
+    for (const record of records) this.feedback.push(record);
+    return { seq: this.feedback.length, count: records.length };
+  }
+
+  async feedbackSince(seq: number, limit?: number): Promise<LoggedFeedback[]> {
+    checkSeq(seq, 'feedbackSince seq');
+    checkLimit(limit, 'feedbackSince');
+    this.live();
+    const end = limit === undefined ? this.feedback.length : Math.min(this.feedback.length, seq + limit);
+    const out: LoggedFeedback[] = [];
+    for (let i = seq; i < end; i++) {
+      const e = this.feedback[i] as FeedbackRecord;
+      out.push(loggedFeedback(i + 1, e.type, e.query, e.productId, e.position, e.userId, e.sessionId, e.at));
+    }
+    return out;
+  }
+
+  async feedbackCount(): Promise<number> {
+    this.live();
+    return this.feedback.length;
   }
 
   async close(): Promise<void> {

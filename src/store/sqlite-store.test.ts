@@ -123,6 +123,42 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('adds the feedback table to a data directory made before it existed, keeping its data', async () => {
+    const dir = freshDir();
+    let store = await openSqliteStore(dir);
+    await store.upsert([{ id: 'a', title: 'A' }]);
+    await store.close();
+    const db = new Database(join(dir, DB_FILE_NAME));
+    db.exec('DROP TABLE feedback');
+    db.close();
+    store = await openSqliteStore(dir);
+    try {
+      assert.equal(await store.getMeta('schema_version'), '1');
+      assert.deepEqual(await store.get('a'), { id: 'a', title: 'A' });
+      assert.equal(await store.feedbackCount(), 0);
+      const at = Date.UTC(2026, 0, 1);
+      assert.deepEqual(await store.appendFeedback([{ type: 'click', query: 'a', productId: 'a', at }]), {
+        seq: 1,
+        count: 1,
+      });
+      assert.equal(await store.lastSeq(), 1);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(join(dir, DB_FILE_NAME));
+    try {
+      assert.throws(
+        () =>
+          check
+            .prepare("INSERT INTO feedback (type, query, product_id, at) VALUES ('like', 'q', 'a', 0)")
+            .run(),
+        /CHECK/,
+      );
+    } finally {
+      check.close();
+    }
+  });
+
   it('shares one change log between two connections on the same directory', async () => {
     const dir = freshDir();
     const a = await openSqliteStore(dir);

@@ -17,7 +17,7 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { SoukError } from '../errors.ts';
-import type { Product } from '../types.ts';
+import type { FeedbackRecord, LoggedFeedback, Product } from '../types.ts';
 import {
   readSnapshotFile,
   removeStaleSnapshotTemps,
@@ -32,9 +32,12 @@ import {
   applyStoredPatch,
   changesPruned,
   checkBatchSize,
+  checkLimit,
   checkMetaKey,
   checkMetaValue,
   checkSeq,
+  loggedFeedback,
+  prepareFeedback,
   prepareProducts,
   productNotFound,
   storeClosed,
@@ -76,6 +79,18 @@ CREATE TABLE IF NOT EXISTS changes (
   op TEXT NOT NULL CHECK (op IN ('upsert', 'patch', 'delete')),
   id TEXT NOT NULL,
   body TEXT,
+  at INTEGER NOT NULL
+);
+-- The behaviour-feedback log (added after schema version 1 shipped: IF NOT EXISTS creates it in older data
+-- directories at open, and older souk versions simply ignore it). Append-only; seq never reused.
+CREATE TABLE IF NOT EXISTS feedback (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  type TEXT NOT NULL CHECK (type IN ('impression', 'click', 'add_to_cart', 'purchase')),
+  query TEXT NOT NULL,
+  product_id TEXT NOT NULL,
+  position INTEGER,
+  user_id TEXT,
+  session_id TEXT,
   at INTEGER NOT NULL
 );
 `;
@@ -208,6 +223,7 @@ export class SqliteStore implements Store {
     prune: (throughSeq: number) => number;
     putEmbeddings: (embedder: string, entries: ReadonlyArray<{ hash: string; vector: Float32Array }>) => void;
     putImageTexts: (reader: string, entries: ReadonlyArray<{ hash: string; text: string }>) => void;
+    appendFeedback: (events: readonly FeedbackRecord[]) => number;
   };
 
   /** Use openSqliteStore. */
@@ -292,6 +308,23 @@ export class SqliteStore implements Store {
           for (const { hash, text } of entries) s.putImageText.run(reader, hash, text);
         },
       ).immediate,
+      appendFeedback: db.transaction((events: readonly FeedbackRecord[]) => {
+        let seq = 0;
+        for (const e of events) {
+          seq = Number(
+            s.insertFeedback.run(
+              e.type,
+              e.query,
+              e.productId,
+              e.position ?? null,
+              e.userId ?? null,
+              e.sessionId ?? null,
+              e.at,
+            ).lastInsertRowid,
+          );
+        }
+        return seq;
+      }).immediate,
     };
   }
 
@@ -472,6 +505,45 @@ export class SqliteStore implements Store {
     this.run('writing image texts', () => this.transactions.putImageTexts(reader, entries));
   }
 
+  async appendFeedback(events: readonly FeedbackRecord[]): Promise<{ seq: number; count: number }> {
+    this.live();
+    const records = prepareFeedback(events);
+    if (records.length === 0) return { seq: await this.lastFeedbackSeq(), count: 0 };
+    const seq = this.run('writing feedback', () => this.transactions.appendFeedback(records));
+    return { seq, count: records.length };
+  }
+
+  async feedbackSince(seq: number, limit?: number): Promise<LoggedFeedback[]> {
+    checkSeq(seq, 'feedbackSince seq');
+    checkLimit(limit, 'feedbackSince');
+    return this.run('reading feedback', () => {
+      const rows = this.statements.feedbackSince.all(seq, limit ?? -1) as unknown[][];
+      return rows.map((r) =>
+        loggedFeedback(
+          r[0] as number,
+          r[1] as string,
+          r[2] as string,
+          r[3] as string,
+          r[4] as number | null,
+          r[5] as string | null,
+          r[6] as string | null,
+          r[7] as number,
+        ),
+      );
+    });
+  }
+
+  async feedbackCount(): Promise<number> {
+    return this.run('counting feedback', () => this.statements.feedbackCount.get() as number);
+  }
+
+  private async lastFeedbackSeq(): Promise<number> {
+    return this.run(
+      'reading feedback',
+      () => (this.statements.lastFeedbackSeq.get() as number | undefined) ?? 0,
+    );
+  }
+
   /** The connection's effective durability settings (diagnostics and tests). */
   settings(): { journalMode: string; synchronous: number; foreignKeys: number; busyTimeoutMs: number } {
     const db = this.live();
@@ -535,6 +607,17 @@ function prepareStatements(db: Db) {
     setMeta: db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
+    insertFeedback: db.prepare(
+      'INSERT INTO feedback (type, query, product_id, position, user_id, session_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    feedbackSince: db
+      .prepare(
+        'SELECT seq, type, query, product_id, position, user_id, session_id, at FROM feedback ' +
+          'WHERE seq > ? ORDER BY seq LIMIT ?',
+      )
+      .raw(),
+    feedbackCount: db.prepare('SELECT count(*) FROM feedback').pluck(),
+    lastFeedbackSeq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'feedback'").pluck(),
   };
 }
 

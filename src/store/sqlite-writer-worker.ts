@@ -4,13 +4,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toSoukError } from '../errors.ts';
-import type { Product } from '../types.ts';
+import type { FeedbackRecord, Product } from '../types.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 
 export type WriterRequest =
   | { id: number; op: 'upsert'; products: Product[] }
   | { id: number; op: 'patch'; patches: Array<{ id: string; patch: Record<string, unknown> }> }
   | { id: number; op: 'delete'; ids: string[] }
+  | { id: number; op: 'appendFeedback'; events: readonly FeedbackRecord[] }
   | { id: number; op: 'close' };
 
 export type WriterReply =
@@ -38,6 +39,8 @@ port.on('message', (request: WriterRequest) => {
         value = await store.patch(request.patches);
       } else if (request.op === 'delete') {
         value = await store.delete(request.ids);
+      } else if (request.op === 'appendFeedback') {
+        value = await store.appendFeedback(request.events);
       } else {
         await store.close();
         value = null;

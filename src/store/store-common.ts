@@ -1,7 +1,7 @@
 /** Rules both Store implementations share, so the memory store behaves exactly like the SQLite one. */
 import { canonicalProductJson, hashCanonicalJson, patchProduct } from '../catalog/product-schema.ts';
 import { SoukError, type SoukErrorCode } from '../errors.ts';
-import type { LineError, Product } from '../types.ts';
+import type { FeedbackRecord, LoggedFeedback, LineError, Product } from '../types.ts';
 
 export const STORE_SCHEMA_VERSION = 1;
 
@@ -92,4 +92,60 @@ export function changesPruned(seq: number, prunedThrough: number): SoukError {
     `The change log was pruned through seq ${prunedThrough}; changes since ${seq} are no longer available, rebuild from a scan`,
     { seq, prunedThrough },
   );
+}
+
+const FEEDBACK_TYPES: ReadonlySet<string> = new Set(['impression', 'click', 'add_to_cart', 'purchase']);
+
+/**
+ * What the feedback log needs of an event to stay readable; full validation (validateFeedbackEvent)
+ * happens before. Returns the events as they will be stored (only the known fields, copied).
+ */
+export function prepareFeedback(events: readonly FeedbackRecord[]): FeedbackRecord[] {
+  return events.map((event, index) => {
+    const e = event as Partial<FeedbackRecord> | null;
+    const bad = (field: string, rule: string): SoukError =>
+      new SoukError('INVALID_FIELD', `feedback event ${index}: field "${field}" ${rule}`, { field, index });
+    if (!e || typeof e.type !== 'string' || !FEEDBACK_TYPES.has(e.type))
+      throw bad('type', 'is not a feedback type');
+    if (typeof e.query !== 'string') throw bad('query', 'must be a string');
+    if (typeof e.productId !== 'string' || e.productId === '')
+      throw bad('productId', 'must be a non-empty string');
+    if (typeof e.at !== 'number' || !Number.isFinite(e.at)) throw bad('at', 'must be epoch milliseconds');
+    if (e.position !== undefined && (!Number.isSafeInteger(e.position) || e.position < 1)) {
+      throw bad('position', 'must be a positive integer');
+    }
+    for (const field of ['userId', 'sessionId'] as const) {
+      if (e[field] !== undefined && typeof e[field] !== 'string') throw bad(field, 'must be a string');
+    }
+    const record: FeedbackRecord = { type: e.type, query: e.query, productId: e.productId, at: e.at };
+    if (e.position !== undefined) record.position = e.position;
+    if (e.userId !== undefined) record.userId = e.userId;
+    if (e.sessionId !== undefined) record.sessionId = e.sessionId;
+    return record;
+  });
+}
+
+/** A logged event in the documented key order (the same whatever the store). */
+export function loggedFeedback(
+  seq: number,
+  type: string,
+  query: string,
+  productId: string,
+  position: number | null | undefined,
+  userId: string | null | undefined,
+  sessionId: string | null | undefined,
+  at: number,
+): LoggedFeedback {
+  const event = { seq, type, query, productId } as LoggedFeedback;
+  if (position !== null && position !== undefined) event.position = position;
+  if (userId !== null && userId !== undefined) event.userId = userId;
+  if (sessionId !== null && sessionId !== undefined) event.sessionId = sessionId;
+  event.at = at;
+  return event;
+}
+
+export function checkLimit(limit: number | undefined, what: string): void {
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+    throw new SoukError('INVALID_REQUEST', `${what} limit must be a non-negative integer, got ${limit}`);
+  }
 }

@@ -1,4 +1,4 @@
-import type { Product } from '../types.ts';
+import type { FeedbackRecord, LoggedFeedback, Product } from '../types.ts';
 
 export type ChangeOp = 'upsert' | 'patch' | 'delete';
 
@@ -78,6 +78,18 @@ export interface Store {
   /** Text read from images (OCR), by reader key and the image's content hash; derived data like embeddings. */
   getImageTexts(reader: string, hashes: readonly string[]): Promise<Array<string | undefined>>;
   putImageTexts(reader: string, entries: ReadonlyArray<{ hash: string; text: string }>): Promise<void>;
+  /**
+   * Appends validated behaviour events (validateFeedbackEvent) to the feedback log, in order, as one
+   * transaction: durable once the promise resolves. Feedback has its own numbering (1, 2, …, never reused),
+   * apart from the change log; `seq` is the number of the last event written (the last one so far when
+   * `events` is empty). Events that would break the store (unknown type, no product id, no time) throw
+   * INVALID_FIELD and nothing is written.
+   */
+  appendFeedback(events: readonly FeedbackRecord[]): Promise<{ seq: number; count: number }>;
+  /** Logged events with seq > `seq`, oldest first, at most `limit` (default: all). */
+  feedbackSince(seq: number, limit?: number): Promise<LoggedFeedback[]>;
+  /** Events in the feedback log. */
+  feedbackCount(): Promise<number>;
   /** Flushes and closes; later calls throw ENGINE_CLOSED (closing again is a no-op). */
   close(): Promise<void>;
 }

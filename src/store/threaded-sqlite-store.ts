@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { SoukError, type SoukErrorCode } from '../errors.ts';
-import type { Product } from '../types.ts';
+import type { FeedbackRecord, Product } from '../types.ts';
 import { startWorker } from '../util/start-worker.ts';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.ts';
 import type { DeleteOutcome, PatchOutcome, Store, UpsertOutcome } from './store.ts';
@@ -93,6 +93,17 @@ export class ThreadedSqliteStore implements Store {
 
   delete(ids: string[]): Promise<DeleteOutcome> {
     return this.call({ op: 'delete', ids });
+  }
+
+  /** On the writer thread too: the commit's fsync does not block the caller's event loop. */
+  appendFeedback(events: readonly FeedbackRecord[]): Promise<{ seq: number; count: number }> {
+    return this.call({ op: 'appendFeedback', events });
+  }
+  feedbackSince(seq: number, limit?: number) {
+    return this.reader.feedbackSince(seq, limit);
+  }
+  feedbackCount() {
+    return this.reader.feedbackCount();
   }
 
   get(id: string) {
