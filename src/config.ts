@@ -41,6 +41,7 @@ export interface SoukConfig {
   vector?: Partial<VectorConfig>;
   fusion?: Partial<Omit<FusionConfig, 'weights'>> & { weights?: Partial<FusionWeights> };
   crossLingual?: Partial<CrossLingualConfig>;
+  understanding?: Partial<UnderstandingConfig>;
 }
 
 export type TextEmbeddingProvider = 'use-lite' | 'transformers' | 'http' | 'none';
@@ -133,6 +134,25 @@ export interface FusionConfig {
   coveredTextShare: number;
 }
 
+/** Query understanding (see README "Query understanding"). */
+export interface UnderstandingConfig {
+  /** Read price phrases, size words, measures, brand and category names from queries. */
+  enabled: boolean;
+  /** Turn price phrases (`under $50`, `100元以下`) into a price filter, removed from the matched words. */
+  priceFilters: boolean;
+  /**
+   * Score factor for a candidate stating only the opposite size of the query's (大 for 小, large for
+   * small); a neighbouring size (medium for small) gets its square root. 1 = off.
+   */
+  sizeConflictPenalty: number;
+  /** Score factor for a candidate whose measures of the query's dimension all differ too much. 1 = off. */
+  measureConflictPenalty: number;
+  /** Relative difference (|a − b| / larger) above which two measures of one dimension conflict. */
+  measureTolerance: number;
+  /** Propose a corrected query ("did you mean") when a query finds fewer products than this; 0 = never. */
+  suggestBelow: number;
+}
+
 export interface CrossLingualConfig {
   /** Dictionary bridge (CC-CEDICT): Chinese queries also match English products and back. */
   enabled: boolean;
@@ -204,6 +224,7 @@ export interface ResolvedConfig {
   vector: VectorConfig;
   fusion: FusionConfig;
   crossLingual: CrossLingualConfig;
+  understanding: UnderstandingConfig;
 }
 
 export const DEFAULT_CONFIG: ResolvedConfig = {
@@ -286,6 +307,14 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     coveredTextShare: 0.1,
   },
   crossLingual: { enabled: true, pinyin: true },
+  understanding: {
+    enabled: true,
+    priceFilters: true,
+    sizeConflictPenalty: 0.1,
+    measureConflictPenalty: 0.9,
+    measureTolerance: 0.15,
+    suggestBelow: 3,
+  },
 };
 
 export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
@@ -317,5 +346,6 @@ export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
       weights: { ...DEFAULT_CONFIG.fusion.weights, ...config.fusion?.weights },
     },
     crossLingual: { ...DEFAULT_CONFIG.crossLingual, ...config.crossLingual },
+    understanding: { ...DEFAULT_CONFIG.understanding, ...config.understanding },
   };
 }

@@ -27,6 +27,7 @@ import * as rules from './rank/rules.ts';
 import { highlight } from './search/highlight.ts';
 import { planQuery } from './search/query-plan.ts';
 import { topK } from './search/top-k.ts';
+import { suggestQuery, understandSearch } from './search/understood-query.ts';
 import { createMemoryStore } from './store/memory-store.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
 import type { Store } from './store/store.ts';
@@ -516,17 +517,20 @@ class SoukEngine implements Engine {
     }
     const { limit, offset, sort } = this.pageOf(request);
     const mode = this.resolveMode(request);
-    const filter = this.requestFilter(request);
+    // Price phrases become a filter and leave the words; `text` is what is matched.
+    const understood = understandSearch(q, this.config.understanding, this.index, this.values);
+    const text = understood.text;
+    const filter = understood.filter(this.requestFilter(request));
     const warnings: string[] = [];
     const weights = this.weightsOf(request.weights);
 
-    const queryTokens = analyze(q);
+    const queryTokens = understood.tokens;
     let docIds: Int32Array;
     let scores: Float32Array;
     let matchedKeys = new Set<string>();
     let translation: string | undefined;
     const browsing = queryTokens.length === 0 && request.image === undefined;
-    if (browsing && q.trim() !== '') {
+    if (browsing && text.trim() !== '') {
       // Text with nothing searchable in it (punctuation only) matches nothing; only an empty query browses.
       docIds = new Int32Array(0);
       scores = new Float32Array(0);
@@ -539,7 +543,7 @@ class SoukEngine implements Engine {
       let lexical: { docIds: Int32Array; scores: Float32Array } | undefined;
       let textWeight = weights.text;
       if ((mode === 'keyword' || mode === 'hybrid') && queryTokens.length > 0) {
-        const matched = this.matchWithSynonyms(q, queryTokens, request, filter);
+        const matched = this.matchWithSynonyms(text, queryTokens, request, filter);
         matchedKeys = matched.matchedKeys;
         translation = matched.translation;
         lexical = matched;
@@ -553,28 +557,28 @@ class SoukEngine implements Engine {
             weight: weights.lexical,
           });
       } else if (queryTokens.length > 0 && this.config.crossLingual.enabled) {
-        translation = bridgeQuery(q, queryTokens, [], this.index, this.config.crossLingual).translation;
+        translation = bridgeQuery(text, queryTokens, [], this.index, this.config.crossLingual).translation;
       }
       if (mode !== 'keyword') {
         const vectorFilter = this.vectorFilter(filter);
         const k = this.config.fusion.candidates;
         if ((mode === 'semantic' || mode === 'hybrid') && queryTokens.length > 0) {
-          const text = await this.textQueryList(
-            q,
+          const textList = await this.textQueryList(
+            text,
             translation,
             k,
             vectorFilter,
             warnings,
             mode === 'semantic',
           );
-          if (text) lists.push({ ...text, weight: mode === 'semantic' ? 1 : textWeight });
+          if (textList) lists.push({ ...textList, weight: mode === 'semantic' ? 1 : textWeight });
         }
         if (request.image !== undefined) {
           const image = await this.imageQueryList(request.image, k, vectorFilter);
           lists.push({ ...image, weight: mode === 'image' ? 1 : weights.image });
         } else if (mode === 'hybrid' && queryTokens.length > 0) {
           // CLIP-like models put text and photos in one space: the query text also searches the photos.
-          const clip = await this.textToImageList(q, k, vectorFilter, warnings);
+          const clip = await this.textToImageList(text, k, vectorFilter, warnings);
           if (clip) lists.push({ ...clip, weight: weights.image });
         }
       }
@@ -584,6 +588,12 @@ class SoukEngine implements Engine {
       } else {
         ({ docIds, scores } = this.fuseWithRest(lists, lexical));
       }
+    }
+
+    if (!browsing && (request.sort ?? 'relevance') === 'relevance') {
+      // Candidates stating the opposite size or a conflicting measure are demoted (query understanding).
+      const depth = (request.offset ?? 0) + (request.limit ?? search.limit);
+      scores = understood.adjust(docIds, scores, Math.max(this.config.fusion.candidates, depth));
     }
 
     if (request.ids !== undefined && filter && !browsing) {
@@ -601,6 +611,14 @@ class SoukEngine implements Engine {
       matchedKeys,
       request,
     });
+    if (response.total < this.config.understanding.suggestBelow && this.config.understanding.enabled) {
+      const count = (text: string, tokens: Token[]): number => {
+        const matched = this.matchLexical(text, tokens, request, filter);
+        return matched.bestCoverage < 1 ? 0 : matched.docIds.length;
+      };
+      const suggestion = suggestQuery(understood, this.index, response.total, count, this.config.search);
+      if (suggestion !== undefined) response.suggestion = suggestion;
+    }
     if (warnings.length > 0) response.warnings = warnings;
     response.tookMs = Math.round((performance.now() - started) * 1000) / 1000;
     return response;

@@ -752,3 +752,97 @@ describe('empty query', () => {
     assert.equal(hit.rating, stored.rating);
   });
 });
+
+describe('query understanding', () => {
+  it('ranks 小狗窝 42cm first and 大狗窝 58cm below 狗屋 40cm for the query 小狗窝', async () => {
+    const hits = await ids({ q: '小狗窝' });
+    assert.equal(hits[0], 'pet-1', hits.join(','));
+    assert.ok(hits.includes('pet-2') && hits.includes('pet-4'), hits.join(','));
+    assert.ok(
+      hits.indexOf('pet-2') > hits.indexOf('pet-4'),
+      `大狗窝 must rank below 狗屋: ${hits.join(',')}`,
+    );
+    // The opposite query demotes the small one the same way.
+    const large = await ids({ q: '大狗窝' });
+    assert.equal(large[0], 'pet-2');
+    assert.ok(large.indexOf('pet-1') > large.indexOf('pet-4'), large.join(','));
+  });
+
+  it('leaves the order alone when the query names no size', async () => {
+    const plain = await ids({ q: '狗窝' });
+    assert.deepEqual(plain.slice(0, 2).sort(), ['pet-1', 'pet-2']);
+  });
+
+  it('reads 100元以下 as a price filter and the rest as the query', async () => {
+    const response = await search({ q: '狗窝 100元以下' });
+    assert.deepEqual(response.hits.map((hit) => hit.id).sort(), ['pet-1', 'pet-2', 'pet-3']);
+    assert.ok(response.hits.every((hit) => (hit.price ?? Infinity) <= 100));
+    assert.equal(response.query, '狗窝 100元以下');
+    assert.deepEqual(await ids({ q: '狗窝 60元以下' }), ['pet-1', 'pet-3']);
+  });
+
+  it('keeps a number that is not a price as a query word', async () => {
+    assert.equal((await ids({ q: '42cm' }))[0], 'pet-1');
+    assert.equal((await ids({ q: 'Nike运动鞋42码' }))[0], 'shoe-2');
+  });
+});
+
+describe('query understanding on a small English catalogue', () => {
+  const CATALOGUE: Product[] = [
+    { id: 'bed-s', title: 'Small Dog Bed Plush 20 in.', price: 35, category: ['Pets', 'Dog Beds'] },
+    { id: 'bed-l', title: 'Large Dog Bed Orthopedic 40 in.', price: 89, category: ['Pets', 'Dog Beds'] },
+    { id: 'bed-m', title: 'Dog Bed with Bolster', price: 45, category: ['Pets', 'Dog Beds'] },
+    { id: 'crate', title: 'Dog Crate Folding Metal', price: 60, category: ['Pets', 'Crates'] },
+    { id: 'hood-1', title: 'Full Zip Hoodie', brand: 'Luma', price: 52, category: ['Men', 'Hoodies'] },
+    { id: 'hood-2', title: 'Zip Fleece Hoodie', brand: 'Acme', price: 48, category: ['Men', 'Hoodies'] },
+    { id: 'tee', title: 'Cotton Tee', brand: 'Luma', price: 12, category: ['Men', 'Tees'] },
+  ];
+  let shop: Engine;
+  before(async () => {
+    shop = await createEngine({ dataDir: null });
+    await shop.upsert(CATALOGUE);
+  });
+  after(async () => {
+    await shop.close();
+  });
+  const found = async (request: SearchRequest): Promise<string[]> =>
+    (await shop.search({ limit: 100, ...request })).hits.map((hit) => hit.id);
+
+  it('demotes the large dog bed for "small dog bed" and the small one for "large dog bed"', async () => {
+    const small = await found({ q: 'small dog bed' });
+    assert.equal(small[0], 'bed-s');
+    assert.ok(small.indexOf('bed-l') > small.indexOf('bed-m'), small.join(','));
+    const large = await found({ q: 'large dog bed' });
+    assert.equal(large[0], 'bed-l');
+    assert.ok(large.indexOf('bed-s') > large.indexOf('bed-m'), large.join(','));
+  });
+
+  it('applies "under $50" as a price filter on top of the request filter', async () => {
+    const response = await shop.search({ q: 'dog bed under $50' });
+    assert.deepEqual(response.hits.map((hit) => hit.id).sort(), ['bed-m', 'bed-s']);
+    assert.deepEqual(await found({ q: 'dog bed under $50', filter: 'price > 40' }), ['bed-m']);
+    assert.deepEqual((await found({ q: 'dog between 40 and 90' })).sort(), ['bed-l', 'bed-m', 'crate']);
+    // Only a price phrase: the filtered catalogue, browsed.
+    assert.deepEqual((await found({ q: 'under $15' })).sort(), ['tee']);
+  });
+
+  it('turns price reading off with understanding.priceFilters: false', async () => {
+    const plain = await createEngine({ dataDir: null, understanding: { priceFilters: false } });
+    try {
+      await plain.upsert(CATALOGUE);
+      const hits = (await plain.search({ q: 'dog bed under $50', limit: 100 })).hits.map((hit) => hit.id);
+      assert.ok(hits.includes('bed-l'), hits.join(','));
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('proposes "hoodie zip" for "hodie zipp" when the query finds nothing', async () => {
+    const response = await shop.search({ q: 'hodie zipp', typos: false });
+    assert.equal(response.total, 0);
+    assert.equal(response.suggestion, 'hoodie zip');
+    const fine = await shop.search({ q: 'hoodie zip', typos: false });
+    assert.ok(fine.total >= 2);
+    assert.equal(fine.suggestion, undefined);
+  });
+});

@@ -40,6 +40,7 @@ export function formatSearch(response: SearchResponse): string {
   const range = shown === 0 ? 'none shown' : `${response.offset + 1}–${response.offset + shown} shown`;
   const query = response.query === '' ? 'all products' : `"${response.query}"`;
   lines.push(`${response.total} results for ${query} (${range}, ${response.tookMs} ms)`);
+  if (response.suggestion !== undefined) lines.push(`Did you mean: ${response.suggestion}`);
   if (shown > 0) {
     const rows = response.hits.map((hit, i) => [
       String(response.offset + i + 1),

@@ -1188,6 +1188,39 @@ export class DocValues {
     this.poolLen = p;
     this.garbage = 0;
   }
+
+  // -------------------------------------------------------------------------------------------------
+  // Query understanding: the catalogue's brand and category vocabulary, and one document's values.
+
+  /**
+   * Distinct values `brand` or `category` (every path prefix) has seen, in first-seen order. The list only
+   * grows, until a remap (vacuum) drops unused values and renumbers.
+   */
+  valueCount(field: 'brand' | 'category'): number {
+    return (this.fieldGids[field === 'brand' ? FIELD_BRAND : FIELD_CATEGORY] as number[]).length;
+  }
+
+  /** The i-th distinct value of `brand` or `category`: its normalised key and first-seen display form. */
+  valueAt(field: 'brand' | 'category', i: number): { key: string; display: string } | undefined {
+    const g = (this.fieldGids[field === 'brand' ? FIELD_BRAND : FIELD_CATEGORY] as number[])[i];
+    return g === undefined
+      ? undefined
+      : { key: this.gidKey[g] as string, display: this.gidDisplay[g] as string };
+  }
+
+  /** A document's normalised `brand` values or category paths (every prefix, `a > b`); empty when unset. */
+  docValuesOf(docId: number, field: 'brand' | 'category'): string[] {
+    const out: string[] = [];
+    if (this.live[docId] !== 1) return out;
+    const fid = field === 'brand' ? FIELD_BRAND : FIELD_CATEGORY;
+    for (let i = this.start[docId] as number, end = i + (this.count[docId] as number); i < end; i++) {
+      const g = this.pool[i] as number;
+      const f = this.gidField[g] as number;
+      if (f === fid) out.push(this.gidKey[g] as string);
+      else if (f > fid) break;
+    }
+    return out;
+  }
 }
 
 function align8(n: number): number {

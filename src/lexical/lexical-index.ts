@@ -620,4 +620,49 @@ export class LexicalIndex {
     this.docTermStart = grow(this.docTermStart, this.alive.length);
     this.docTermCount = grow(this.docTermCount, this.alive.length);
   }
+
+  /**
+   * The distinct term ids of a document (any field), as a view into the index: read it, never write it,
+   * and do not keep it across writes. Empty for a document number never used. For query understanding
+   * (size words and measures of a candidate) and ranking features.
+   */
+  documentTermIds(docId: number): Int32Array {
+    if (!(docId >= 0 && docId < this.documentCount)) return new Int32Array(0);
+    const start = this.docTermStart[docId]!;
+    return this.docTermPool.subarray(start, start + this.docTermCount[docId]!);
+  }
+
+  /** The posting key of a term id (what `termKey` gives for its tokens); term ids never change meaning. */
+  termKeyOf(termId: number): string | undefined {
+    return this.termKeys[termId];
+  }
+
+  /**
+   * The catalogue word closest to `word` ("did you mean"): the vocabulary word within `maxDistance` edits
+   * (Damerau–Levenshtein, the first `exactPrefix` letters kept) with the fewest edits, then the most live
+   * products. The word itself does not count. Words only (no numbers), found in at least one live product.
+   */
+  correction(
+    word: string,
+    maxDistance: number,
+    exactPrefix = 0,
+  ): { surface: string; key: string; frequency: number; distance: number } | undefined {
+    let best: { surface: string; key: string; frequency: number; distance: number } | undefined;
+    this.surfaces.forEachWithin(
+      word,
+      maxDistance,
+      (termId, distance, path, length) => {
+        if (distance === 0 || this.termKinds[termId] !== WORD) return;
+        const frequency = this.documentFrequency[termId]!;
+        if (frequency === 0) return;
+        if (best && (distance > best.distance || (distance === best.distance && frequency <= best.frequency)))
+          return;
+        const surface = String.fromCharCode(...path.subarray(1, length + 1));
+        if (surface === word) return;
+        best = { surface, key: this.termKeys[termId]!, frequency, distance };
+      },
+      exactPrefix,
+    );
+    return best;
+  }
 }

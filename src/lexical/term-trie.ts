@@ -74,11 +74,12 @@ export class TermTrie {
    * Values of words within `maxDistance` edits (insert, delete, substitute, swap adjacent) of `word`.
    * With `exactPrefix` = p, the first p characters must match exactly: like Lucene's fuzzy `prefixLength`,
    * it confines the walk to one subtree, which makes it an order of magnitude cheaper.
+   * `onMatch` may read the matched word as `path[1 … length]` (character codes, valid during the call).
    */
   forEachWithin(
     word: string,
     maxDistance: number,
-    onMatch: (value: number, distance: number) => void,
+    onMatch: (value: number, distance: number, path: Uint16Array, length: number) => void,
     exactPrefix = 0,
   ): void {
     const n = word.length;
@@ -112,7 +113,7 @@ export class TermTrie {
       }
     }
     if (fixed > 0 && this.values[start]! !== -1 && rows[fixed * width + n]! <= maxDistance) {
-      onMatch(this.values[start]!, rows[fixed * width + n]!);
+      onMatch(this.values[start]!, rows[fixed * width + n]!, pathChars, fixed);
     }
 
     const nodeStack: number[] = [];
@@ -142,7 +143,7 @@ export class TermTrie {
       }
       const value = this.values[node]!;
       const distance = rows[row + n]!;
-      if (value !== -1 && distance <= maxDistance) onMatch(value, distance);
+      if (value !== -1 && distance <= maxDistance) onMatch(value, distance, pathChars, depth);
       if (rowMin <= maxDistance && depth < maxDepth) {
         for (let child = this.firstChild[node]!; child !== -1; child = this.nextSibling[child]!) {
           nodeStack.push(child);
