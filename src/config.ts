@@ -95,6 +95,8 @@ export interface EmbeddingConfig {
   queueSize: number;
   /** Query vectors kept in memory (LRU), so a repeated query or the next page embeds nothing. */
   queryCacheSize: number;
+  /** Apply the text model's trained query adapter (`souk train-adapter`) when one is stored. */
+  adapter: boolean;
   /** transformers.js model cache folder (default: its own); `SOUK_MODELS_OFFLINE=1` forbids downloads. */
   cacheDir: string | undefined;
 }
@@ -283,6 +285,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     workers: 1,
     queueSize: 1024,
     queryCacheSize: 1000,
+    adapter: true,
     cacheDir: undefined,
   },
   vector: {

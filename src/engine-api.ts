@@ -1,4 +1,5 @@
 import type { Rules } from './rank/rules.ts';
+import type { AdapterReport, AdapterTrainingInput, TrainAdapterOptions } from './embed/query-adapter.ts';
 import type {
   EmbedProgress,
   EmbedReport,
@@ -78,5 +79,13 @@ export interface Engine {
   vacuum(): Promise<void>;
   /** Writes an index snapshot at the current change-log position. */
   snapshot(): Promise<void>;
+  /**
+   * Trains a query adapter for the text model (a linear map on query vectors) from judged queries or
+   * training pairs with product ids, stores it under the model's embedder key and applies it to queries
+   * from then on (unless `embedding.adapter` is false). Replaces an earlier adapter of the same model.
+   */
+  trainAdapter(input: AdapterTrainingInput, options?: TrainAdapterOptions): Promise<AdapterReport>;
+  /** Drops the text model's query adapter; false when there was none. */
+  removeAdapter(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -6,6 +6,18 @@ import { createEncoders, type EmbedderParts, type Encoders } from './embed/encod
 import { readImageBytes } from './embed/image-source.ts';
 import { ProductKeys } from './embed/product-keys.ts';
 import { VectorSpace, type DrainReport } from './embed/vector-space.ts';
+import {
+  readQueryAdapter,
+  removeQueryAdapter,
+  trainQueryAdapter,
+  writeQueryAdapter,
+  type AdapterReport,
+  type AdapterTrainingInput,
+  type QueryAdapter,
+  type TrainAdapterOptions,
+} from './embed/query-adapter.ts';
+import { collectTrainingPairs, type TrainingPairSummary } from './eval/training-pairs.ts';
+import { applyAdapter } from './vector/embedding-adapter.ts';
 import type { EmbedOptions, Engine, IngestOptions, SimilarOptions } from './engine-api.ts';
 import { SoukError, toSoukError } from './errors.ts';
 import { DocValues } from './filter/doc-values.ts';
@@ -145,6 +157,8 @@ class SoukEngine implements Engine {
   private retryTimer: NodeJS.Timeout | undefined;
   private lastEmbeddingError: string | undefined;
   private readonly queryVectors = new Map<string, Float32Array>();
+  /** The query adapter of each text model (by embedder key; null: none stored), read once from the store. */
+  private readonly adapters = new Map<string, QueryAdapter | null>();
   private readonly requeue = new Set<VectorSpace>();
   /** Text OCR read in each product's photo (embedding.ocr), indexed as the `imageText` field. */
   private imageTexts = new Map<string, string>();
@@ -873,13 +887,15 @@ class SoukEngine implements Engine {
     try {
       const embedder = await this.encoders.textEmbedder();
       // Also reveals vectors made by another version of the model (they are dropped and re-queued).
-      await space.ensureModel();
+      const model = await space.ensureModel();
       // An English-only model cannot read a Chinese query: it embeds the dictionary bridge's rendering.
       const text = !embedder.multilingual && translation && containsCjk(q) ? translation : q;
-      vector = await this.queryVector(
-        `t\u0000${text}`,
-        async () => (await embedder.embed([text], 'query'))[0]!,
-      );
+      // A trained query adapter maps the model's vector: cached per adapter, never mixed with raw vectors.
+      const adapter = await this.queryAdapter(model.key);
+      vector = await this.queryVector(`t\u0000${adapter?.tag ?? ''}\u0000${text}`, async () => {
+        const raw = (await embedder.embed([text], 'query'))[0]!;
+        return adapter && raw.length === adapter.dims ? applyAdapter(adapter.weights, raw) : raw;
+      });
     } catch (error) {
       if (required) throw toSoukError(error);
       warnings.push(`text embedder unavailable, keyword results only: ${toSoukError(error).message}`);
@@ -1119,6 +1135,68 @@ class SoukEngine implements Engine {
    */
   onFeedback(listener: FeedbackListener): () => void {
     return this.feedbackLog.subscribe(listener);
+  }
+
+  /** The stored query adapter of a text model, unless `embedding.adapter` is off. */
+  private async queryAdapter(embedderKey: string): Promise<QueryAdapter | undefined> {
+    if (!this.config.embedding.adapter) return undefined;
+    if (!this.adapters.has(embedderKey)) {
+      this.adapters.set(embedderKey, (await readQueryAdapter(this.store, embedderKey)) ?? null);
+    }
+    return this.adapters.get(embedderKey) ?? undefined;
+  }
+
+  async trainAdapter(input: AdapterTrainingInput, options: TrainAdapterOptions = {}): Promise<AdapterReport> {
+    this.assertOpen();
+    if (!this.hasText) {
+      throw new SoukError('EMBEDDER_NOT_CONFIGURED', 'an adapter needs a text embedder (provider "none")');
+    }
+    await this.applied;
+    const embedder = await this.encoders.textEmbedder();
+    const model = await this.spaces.text.ensureModel();
+    let pairs = 'pairs' in input ? input.pairs : [];
+    let pairSummary: TrainingPairSummary | undefined;
+    if (!('pairs' in input)) {
+      const { relevantGrade, negatives, mode, depth, onProgress } = options;
+      ({ pairs, summary: pairSummary } = await collectTrainingPairs(this, input.queries, input.qrels, {
+        relevantGrade,
+        negatives,
+        mode,
+        depth,
+        withIds: true,
+        onProgress: (done, total) => onProgress?.({ phase: 'pairs', done, total }),
+      }));
+    }
+    const space = this.spaces.text;
+    const { adapter, report } = await trainQueryAdapter(
+      {
+        embedder,
+        embedderKey: model.key,
+        queryText: (q) =>
+          embedder.multilingual || !containsCjk(q) || !this.config.crossLingual.enabled
+            ? q
+            : (bridgeQuery(q, analyze(q), [], this.index, this.config.crossLingual).translation ?? q),
+        productVector: (id) => {
+          const key = this.keys.keyOf(id);
+          const vector = key === undefined ? undefined : space.vectorOf(key);
+          return key === undefined || !vector ? undefined : { item: key, vector };
+        },
+      },
+      pairs,
+      options,
+    );
+    this.assertOpen();
+    this.adapters.set(model.key, await writeQueryAdapter(this.store, adapter));
+    return { ...report, pairSummary };
+  }
+
+  async removeAdapter(): Promise<boolean> {
+    this.assertOpen();
+    if (!this.hasText) return false;
+    // The loaded model's key: a snapshot may still name an earlier version of the model.
+    const { key } = await this.spaces.text.ensureModel();
+    this.adapters.set(key, null);
+    return removeQueryAdapter(this.store, key);
   }
 
   async stats(): Promise<EngineStats> {

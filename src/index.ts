@@ -27,3 +27,17 @@ export type { SoukConfig, ResolvedConfig, FieldName, FieldConfig, SearchDefaults
 export { SoukError, isSoukError, ERROR_CODES } from './errors.ts';
 export type { SoukErrorCode, SoukErrorDetails } from './errors.ts';
 export type * from './types.ts';
+export { collectTrainingPairs, forEachTrainingPair } from './eval/training-pairs.ts';
+export type {
+  PairSearchMode,
+  TrainingPair,
+  TrainingPairOptions,
+  TrainingPairSummary,
+} from './eval/training-pairs.ts';
+export { readQrels, readQueries } from './eval/judgment-files.ts';
+export type {
+  AdapterReport,
+  AdapterTrainingInput,
+  TrainAdapterOptions,
+  TrainAdapterProgress,
+} from './embed/query-adapter.ts';

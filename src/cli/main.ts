@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { toSoukError } from '../errors.ts';
 import { registerDemo } from './demo.ts';
 import { registerEmbed } from './embed.ts';
+import { registerExportPairs } from './export-pairs.ts';
 import { registerEval } from './eval.ts';
 import { registerFeedback } from './feedback.ts';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
@@ -11,6 +12,7 @@ import { registerRules } from './rules.ts';
 import { registerSearch } from './search.ts';
 import { registerServe } from './serve.ts';
 import { registerStats } from './stats.ts';
+import { registerTrainAdapter } from './train-adapter.ts';
 
 /**
  * Entry point of the `souk` command (run by bin/souk.js). Commands only parse and print; every failure
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerEmbed(program);
   registerServe(program);
   registerStats(program);
+  registerExportPairs(program);
+  registerTrainAdapter(program);
   registerFeedback(program);
   registerRules(program);
   registerEval(program);
