@@ -8,6 +8,7 @@ import type { DocValues } from './filter/doc-values.ts';
 import type { LexicalIndex, MatchOptions, QueryTerm } from './lexical/lexical-index.ts';
 import { buildFeatures, featureNames, projectFeatures, type SignalName } from './rank/features.ts';
 import type { Ranker } from './rank/ranker-models.ts';
+import type { UnderstoodQuery } from './search/understood-query.ts';
 import { containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
 
@@ -34,6 +35,8 @@ export interface RankingQuery {
   textVector?: Float32Array | undefined;
   imageVector?: Float32Array | undefined;
   userId?: string | undefined;
+  /** Size, measure, brand and category reading of the query (its per-candidate signals are features). */
+  understood?: UnderstoodQuery | undefined;
 }
 
 /** Entries of the `n` best scores, best first (ties by position). */

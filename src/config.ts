@@ -42,6 +42,33 @@ export interface SoukConfig {
   fusion?: Partial<Omit<FusionConfig, 'weights'>> & { weights?: Partial<FusionWeights> };
   crossLingual?: Partial<CrossLingualConfig>;
   understanding?: Partial<UnderstandingConfig>;
+  ranker?: Partial<Omit<RankerConfig, 'online'>> & { online?: Partial<OnlineRankerConfig> };
+}
+
+/** Learned ranking (see README "Learned ranking"). */
+export interface RankerConfig {
+  /** Candidates (best retrieved first) the active model re-orders per query. */
+  candidates: number;
+  /** LambdaMART settings for `souk train`. */
+  trees: number;
+  learningRate: number;
+  maxLeaves: number;
+  minLeafRows: number;
+  /** Share of the judged queries kept out of training: early stopping and the online guard use them. */
+  holdout: number;
+  online: OnlineRankerConfig;
+}
+
+/** Incremental updates of the active model from new feedback. */
+export interface OnlineRankerConfig {
+  enabled: boolean;
+  /** New feedback events (clicks, carts, purchases) that trigger an update. */
+  minEvents: number;
+  /** Trees one update may add. */
+  trees: number;
+  learningRate: number;
+  /** An update is rejected when holdout NDCG@10 drops by more than this. */
+  tolerance: number;
 }
 
 export type TextEmbeddingProvider = 'use-lite' | 'transformers' | 'http' | 'none';
@@ -227,6 +254,7 @@ export interface ResolvedConfig {
   fusion: FusionConfig;
   crossLingual: CrossLingualConfig;
   understanding: UnderstandingConfig;
+  ranker: RankerConfig;
 }
 
 export const DEFAULT_CONFIG: ResolvedConfig = {
@@ -318,6 +346,15 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     measureTolerance: 0.15,
     suggestBelow: 3,
   },
+  ranker: {
+    candidates: 100,
+    trees: 300,
+    learningRate: 0.08,
+    maxLeaves: 31,
+    minLeafRows: 50,
+    holdout: 0.2,
+    online: { enabled: true, minEvents: 200, trees: 10, learningRate: 0.05, tolerance: 0.002 },
+  },
 };
 
 export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
@@ -350,5 +387,10 @@ export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
     },
     crossLingual: { ...DEFAULT_CONFIG.crossLingual, ...config.crossLingual },
     understanding: { ...DEFAULT_CONFIG.understanding, ...config.understanding },
+    ranker: {
+      ...DEFAULT_CONFIG.ranker,
+      ...config.ranker,
+      online: { ...DEFAULT_CONFIG.ranker.online, ...config.ranker?.online },
+    },
   };
 }

@@ -12,6 +12,14 @@ import type {
   SearchResponse,
   WriteResult,
 } from './types.ts';
+import type { RankerInfo } from './rank/ranker-models.ts';
+import type {
+  LabelledQuery,
+  OnlineUpdateReport,
+  RankingRows,
+  TrainRankerOptions,
+  TrainRankerReport,
+} from './ranker-training.ts';
 
 import type { FeedbackImportOptions, FeedbackImportReport } from './engine-feedback.ts';
 import type { FeedbackEvent, FeedbackResult } from './types.ts';
@@ -75,6 +83,33 @@ export interface Engine {
   feedback(events: FeedbackEvent | FeedbackEvent[]): Promise<FeedbackResult>;
   /** Imports a `.jsonl` / `.ndjson` / `.csv` file of feedback events (bad lines reported, or `strict`). */
   importFeedback(file: string, options?: FeedbackImportOptions): Promise<FeedbackImportReport>;
+  /**
+   * Trains a learned ranker (LambdaMART) from relevance judgments through the real retrieval path, stores
+   * it as the next version and (by default) makes it active.
+   */
+  trainRanker(options: TrainRankerOptions): Promise<TrainRankerReport>;
+  /**
+   * Learning-to-rank feature rows: each query runs through retrieval (no learned ranker) and its best
+   * `ranker.candidates` products become rows labelled from `labels` (others 0). For experiments and training.
+   */
+  rankingExamples(
+    examples: ReadonlyArray<LabelledQuery & { request?: SearchRequest }>,
+    options?: { candidates?: number; onProgress?: (done: number, total: number) => void },
+  ): Promise<RankingRows>;
+  /** Trains a new ranker from logged feedback alone (labels from debiased clicks, carts, purchases). */
+  trainRankerFromFeedback(
+    options?: Omit<TrainRankerOptions, 'queries' | 'qrels'>,
+  ): Promise<TrainRankerReport>;
+  /**
+   * Online update now: adds a few trees to the active model for the feedback since the last update; kept
+   * (as a new active version) only if the judged holdout's NDCG@10 does not drop. Runs by itself after
+   * `ranker.online.minEvents` new events. Undefined when no model is active.
+   */
+  updateRanker(): Promise<OnlineUpdateReport | undefined>;
+  /** Stored ranker versions and the active one. */
+  rankerModels(): { active: string | undefined; models: RankerInfo[] };
+  /** Makes a stored version the active ranker; `none` turns learned ranking off. */
+  activateRanker(version: string): Promise<void>;
   /** Drops tombstoned documents from the index structures. */
   vacuum(): Promise<void>;
   /** Writes an index snapshot at the current change-log position. */

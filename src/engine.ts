@@ -23,9 +23,18 @@ import { SoukError, toSoukError } from './errors.ts';
 import { DocValues } from './filter/doc-values.ts';
 import { parseFilter } from './filter/filter-parser.ts';
 import { packSections, Sections } from './lexical/binary-sections.ts';
-import type { LexicalIndexOptions, MatchResult } from './lexical/lexical-index.ts';
+import {
+  candidateFeatures,
+  rankingFeatureNames,
+  rerankCandidates,
+  topEntries,
+  type RankingQuery,
+  type RankingSources,
+} from './candidate-ranking.ts';
+import type { LexicalIndexOptions, MatchResult, QueryTerm } from './lexical/lexical-index.ts';
 import { LexicalIndex, termKey } from './lexical/lexical-index.ts';
 import { bridgeQuery, warmUpBridge } from './query/cross-lingual.ts';
+import type { SignalName } from './rank/features.ts';
 import { fuse, rankByScore, type RankedList } from './rank/fusion.ts';
 import { FeedbackStats } from './rank/feedback-stats.ts';
 import {
@@ -36,10 +45,27 @@ import {
 } from './engine-feedback.ts';
 import type { FeedbackEvent, FeedbackResult } from './types.ts';
 import * as rules from './rank/rules.ts';
+import {
+  rankerOf,
+  RankerModels,
+  type Ranker,
+  type RankerInfo,
+  type RankerModel,
+} from './rank/ranker-models.ts';
+import { OnlineRankerUpdates } from './online-ranker.ts';
+import {
+  trainFromFeedback,
+  trainFromJudgments,
+  type OnlineUpdateReport,
+  type RankingRows,
+  type TrainingHost,
+  type TrainRankerOptions,
+  type TrainRankerReport,
+} from './ranker-training.ts';
 import { highlight } from './search/highlight.ts';
 import { planQuery } from './search/query-plan.ts';
 import { topK } from './search/top-k.ts';
-import { suggestQuery, understandSearch } from './search/understood-query.ts';
+import { suggestQuery, understandSearch, type UnderstoodQuery } from './search/understood-query.ts';
 import { createMemoryStore } from './store/memory-store.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
 import type { Store } from './store/store.ts';
@@ -61,6 +87,28 @@ import type {
   VectorSpaceStats,
   WriteResult,
 } from './types.ts';
+
+/** Query vectors a search computed, for the ranking stage's similarity features. */
+interface QueryProbe {
+  textVector?: Float32Array | undefined;
+  imageVector?: Float32Array | undefined;
+}
+
+/** What retrieval found for a request, before learned re-ranking and paging. */
+interface Retrieved {
+  q: string;
+  mode: SearchMode;
+  docIds: Int32Array;
+  scores: Float32Array;
+  matchedKeys: Set<string>;
+  warnings: string[];
+  browsing: boolean;
+  tokens: Token[];
+  lexical: (MatchResult & { terms: QueryTerm[] }) | undefined;
+  probe: QueryProbe;
+  /** The query as understood: `understood.text` (price phrases removed) is what was matched. */
+  understood: UnderstoodQuery;
+}
 
 const SNAPSHOT_NAME = 'index';
 const SNAPSHOT_FORMAT = 2;
@@ -169,6 +217,11 @@ class SoukEngine implements Engine {
 
   private readonly hasText: boolean;
   private readonly hasImage: boolean;
+  /** Learned-ranker models (versions, the active one), kept in the store's metadata. */
+  readonly rankers: RankerModels;
+  private readonly rankerCache = new WeakMap<RankerModel, Ranker>();
+  private online: OnlineRankerUpdates | undefined;
+  private sources: RankingSources | undefined;
   /**
    * Behaviour-feedback aggregates (popularity, attractiveness, per query-product clicks, user affinity),
    * always equal to a prefix of the store's feedback log: rebuilt at open, updated by every feedback write.
@@ -182,6 +235,7 @@ class SoukEngine implements Engine {
     parts: EngineParts,
   ) {
     this.index = new LexicalIndex(indexOptions(config));
+    this.rankers = new RankerModels(store);
     this.feedbackLog = new EngineFeedback(store, this.feedbackStats);
     this.encoders = createEncoders(config.embedding, store, parts);
     this.hasText = parts.textEmbedder !== undefined || config.embedding.text.provider !== 'none';
@@ -201,8 +255,17 @@ class SoukEngine implements Engine {
   }
 
   async open(): Promise<void> {
+    await this.rankers.load();
     await this.loadIndexes();
     await this.feedbackLog.load();
+    this.online = new OnlineRankerUpdates(
+      this.trainingHost(),
+      this.config.ranker,
+      this.feedbackStats,
+      this.rankers,
+      (error) => process.emitWarning(`online ranker update failed: ${toSoukError(error).message}`),
+    );
+    this.onFeedback((events) => this.online?.note(events));
     await this.loadRules();
     this.scheduleEmbedding();
     this.warmUpBridge();
@@ -521,6 +584,50 @@ class SoukEngine implements Engine {
   async search(request: SearchRequest): Promise<SearchResponse> {
     this.assertOpen();
     const started = performance.now();
+    const { limit, offset, sort } = this.pageOf(request);
+    const retrieved = await this.retrieve(request);
+    let { docIds, scores } = retrieved;
+    let rankerVersion: string | undefined;
+    if (sort === 'relevance' && !retrieved.browsing) {
+      const model = await this.rankers.resolve(request.ranker);
+      if (model && docIds.length > 1) {
+        ({ docIds, scores } = this.rerank(model, retrieved, request));
+        rankerVersion = model.info.version;
+      }
+    }
+    ({ docIds, scores } = this.merchandise({ docIds, scores }, sort, request, retrieved));
+    const response = await this.respond(docIds, scores, {
+      offset,
+      limit,
+      sort,
+      q: retrieved.q,
+      mode: retrieved.mode,
+      matchedKeys: retrieved.matchedKeys,
+      request,
+    });
+    if (rankerVersion) response.ranker = rankerVersion;
+    if (response.total < this.config.understanding.suggestBelow && this.config.understanding.enabled) {
+      const filter = retrieved.understood.filter(this.requestFilter(request));
+      const count = (text: string, tokens: Token[]): number => {
+        const matched = this.matchLexical(text, tokens, request, filter);
+        return matched.bestCoverage < 1 ? 0 : matched.docIds.length;
+      };
+      const suggestion = suggestQuery(
+        retrieved.understood,
+        this.index,
+        response.total,
+        count,
+        this.config.search,
+      );
+      if (suggestion !== undefined) response.suggestion = suggestion;
+    }
+    if (retrieved.warnings.length > 0) response.warnings = retrieved.warnings;
+    response.tookMs = Math.round((performance.now() - started) * 1000) / 1000;
+    return response;
+  }
+
+  /** Candidate retrieval: lexical and vector lists, fused, before any learned re-ranking. */
+  private async retrieve(request: SearchRequest): Promise<Retrieved> {
     const { search } = this.config;
     const q = request.q ?? '';
     if (typeof q !== 'string') throw new SoukError('INVALID_REQUEST', 'q must be a string', { field: 'q' });
@@ -529,7 +636,6 @@ class SoukEngine implements Engine {
         field: 'q',
       });
     }
-    const { limit, offset, sort } = this.pageOf(request);
     const mode = this.resolveMode(request);
     // Price phrases become a filter and leave the words; `text` is what is matched.
     const understood = understandSearch(q, this.config.understanding, this.index, this.values);
@@ -543,6 +649,8 @@ class SoukEngine implements Engine {
     let scores: Float32Array;
     let matchedKeys = new Set<string>();
     let translation: string | undefined;
+    const probe: QueryProbe = {};
+    let lexical: (MatchResult & { terms: QueryTerm[] }) | undefined;
     const browsing = queryTokens.length === 0 && request.image === undefined;
     if (browsing && text.trim() !== '') {
       // Text with nothing searchable in it (punctuation only) matches nothing; only an empty query browses.
@@ -554,7 +662,6 @@ class SoukEngine implements Engine {
       scores = new Float32Array(docIds.length);
     } else {
       const lists: RankedList[] = [];
-      let lexical: { docIds: Int32Array; scores: Float32Array } | undefined;
       let textWeight = weights.text;
       if ((mode === 'keyword' || mode === 'hybrid') && queryTokens.length > 0) {
         const matched = this.matchWithSynonyms(text, queryTokens, request, filter);
@@ -584,11 +691,12 @@ class SoukEngine implements Engine {
             vectorFilter,
             warnings,
             mode === 'semantic',
+            probe,
           );
           if (textList) lists.push({ ...textList, weight: mode === 'semantic' ? 1 : textWeight });
         }
         if (request.image !== undefined) {
-          const image = await this.imageQueryList(request.image, k, vectorFilter);
+          const image = await this.imageQueryList(request.image, k, vectorFilter, probe);
           lists.push({ ...image, weight: mode === 'image' ? 1 : weights.image });
         } else if (mode === 'hybrid' && queryTokens.length > 0) {
           // CLIP-like models put text and photos in one space: the query text also searches the photos.
@@ -615,27 +723,200 @@ class SoukEngine implements Engine {
       ({ docIds, scores } = this.withUnmatched(docIds, scores, request.ids, filter));
     }
 
-    ({ docIds, scores } = this.merchandise({ docIds, scores }, sort, request, { q, warnings }));
-    const response = await this.respond(docIds, scores, {
-      offset,
-      limit,
-      sort,
+    return {
       q,
       mode,
+      docIds,
+      scores,
       matchedKeys,
-      request,
-    });
-    if (response.total < this.config.understanding.suggestBelow && this.config.understanding.enabled) {
-      const count = (text: string, tokens: Token[]): number => {
-        const matched = this.matchLexical(text, tokens, request, filter);
-        return matched.bestCoverage < 1 ? 0 : matched.docIds.length;
-      };
-      const suggestion = suggestQuery(understood, this.index, response.total, count, this.config.search);
-      if (suggestion !== undefined) response.suggestion = suggestion;
+      warnings,
+      browsing,
+      tokens: queryTokens,
+      lexical,
+      probe,
+      understood,
+    };
+  }
+
+  /** What the ranking stage reads from the indexes. */
+  private rankingSources(): RankingSources {
+    const { search } = this.config;
+    this.sources ??= {
+      index: this.index,
+      values: this.values,
+      fields: FIELD_NAMES,
+      expansion: {
+        maxExpansions: search.maxExpansions,
+        prefixWeight: search.prefixWeight,
+        typoWeights: search.typoWeights,
+        typoExactPrefix: search.typoExactPrefix,
+        typoMaxFrequency: search.typoMaxFrequency,
+      },
+      textVectorOf: (docId) => this.spaces.text.vectorOf(this.keys.keyOfDocId(docId)),
+      imageVectorOf: (docId) => this.spaces.image.vectorOf(this.keys.keyOfDocId(docId)),
+      signals: (query, docIds) => ({
+        ...query.understood?.signalColumns(docIds),
+        ...this.feedbackSignals(query, docIds),
+      }),
+    };
+    // The index object is replaced by a rebuild.
+    this.sources.index = this.index;
+    this.sources.values = this.values;
+    return this.sources;
+  }
+
+  /** Popularity from feedback and, for a known shopper, affinity to each candidate's category and brand. */
+  private feedbackSignals(
+    query: RankingQuery,
+    docIds: Int32Array,
+  ): Partial<Record<SignalName, Float32Array>> {
+    const stats = this.feedbackStats;
+    const signals: Partial<Record<SignalName, Float32Array>> = {};
+    if (stats.events === 0) return signals;
+    const ids = Array.from(docIds, (docId) => this.index.externalId(docId));
+    signals.popularity = Float32Array.from(ids, (id) => stats.attractiveness(id));
+    signals.popularity_log = Float32Array.from(ids, (id) => stats.popularity(id));
+    const user = query.userId;
+    if (user !== undefined && stats.hasUser(user)) {
+      const category = new Float32Array(docIds.length);
+      const brand = new Float32Array(docIds.length);
+      docIds.forEach((docId, i) => {
+        // The longest category path (its prefixes are the other entries).
+        let path: string[] | undefined;
+        for (const joined of this.values.docValuesOf(docId, 'category')) {
+          const segments = joined.split(' > ');
+          if (!path || segments.length > path.length) path = segments;
+        }
+        category[i] = stats.categoryAffinity(user, path);
+        brand[i] = stats.brandAffinity(user, this.values.docValuesOf(docId, 'brand')[0]);
+      });
+      signals.user_category_affinity = category;
+      signals.user_brand_affinity = brand;
     }
-    if (warnings.length > 0) response.warnings = warnings;
-    response.tookMs = Math.round((performance.now() - started) * 1000) / 1000;
-    return response;
+    return signals;
+  }
+
+  private rankingQuery(retrieved: Retrieved, request: SearchRequest): RankingQuery {
+    let lexical = retrieved.lexical;
+    if (!lexical && retrieved.tokens.length > 0) {
+      // A semantic answer still has words: the model's lexical features need them.
+      lexical = this.matchLexical(retrieved.understood.text, retrieved.tokens, request, undefined);
+    }
+    return {
+      q: retrieved.q,
+      tokens: retrieved.tokens,
+      terms: lexical?.terms ?? [],
+      lexical,
+      textVector: retrieved.probe.textVector,
+      imageVector: retrieved.probe.imageVector,
+      userId: request.userId,
+      understood: retrieved.understood,
+    };
+  }
+
+  private rerank(
+    model: RankerModel,
+    retrieved: Retrieved,
+    request: SearchRequest,
+  ): { docIds: Int32Array; scores: Float32Array } {
+    let ranker = this.rankerCache.get(model);
+    if (!ranker) this.rankerCache.set(model, (ranker = rankerOf(model)));
+    return rerankCandidates(
+      this.rankingSources(),
+      this.rankingQuery(retrieved, request),
+      retrieved,
+      this.config.ranker.candidates,
+      ranker,
+    );
+  }
+
+  /**
+   * Feature rows for training: each query runs through retrieval (no learned ranker) and its best
+   * `candidates` products become rows labelled by `labels` (unlabelled products: 0).
+   */
+  async rankingExamples(
+    examples: ReadonlyArray<{ q: string; labels: ReadonlyMap<string, number>; request?: SearchRequest }>,
+    options: { candidates?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<RankingRows> {
+    this.assertOpen();
+    const n = options.candidates ?? this.config.ranker.candidates;
+    const names = rankingFeatureNames(this.rankingSources());
+    const width = names.length;
+    const chunks: Float32Array[] = [];
+    const labels: number[] = [];
+    const offsets = [0];
+    const included: number[] = [];
+    let done = 0;
+    for (const example of examples) {
+      const request: SearchRequest = { ...example.request, q: example.q, ranker: 'none' };
+      const retrieved = await this.retrieve(request);
+      done++;
+      if (retrieved.browsing || retrieved.docIds.length === 0) continue;
+      const top = topEntries(retrieved.scores, n);
+      const docIds = Int32Array.from(top, (entry) => retrieved.docIds[entry]!);
+      const scores = Float32Array.from(top, (entry) => retrieved.scores[entry]!);
+      chunks.push(
+        candidateFeatures(this.rankingSources(), this.rankingQuery(retrieved, request), docIds, scores),
+      );
+      for (const docId of docIds) labels.push(example.labels.get(this.index.externalId(docId)) ?? 0);
+      offsets.push(labels.length);
+      included.push(done - 1);
+      if (done % 100 === 0) options.onProgress?.(done, examples.length);
+    }
+    options.onProgress?.(done, examples.length);
+    const features = new Float32Array(labels.length * width);
+    let at = 0;
+    for (const chunk of chunks) {
+      features.set(chunk, at);
+      at += chunk.length;
+    }
+    return {
+      featureNames: names,
+      featureCount: width,
+      features,
+      labels: Float32Array.from(labels),
+      offsets: Int32Array.from(offsets),
+      queries: offsets.length - 1,
+      included: Int32Array.from(included),
+    };
+  }
+
+  async trainRanker(options: TrainRankerOptions): Promise<TrainRankerReport> {
+    this.assertOpen();
+    return trainFromJudgments(this.trainingHost(), this.config.ranker, options);
+  }
+
+  rankerModels(): { active: string | undefined; models: RankerInfo[] } {
+    return { active: this.rankers.activeVersion(), models: this.rankers.list() };
+  }
+
+  async trainRankerFromFeedback(
+    options: Omit<TrainRankerOptions, 'queries' | 'qrels'> = {},
+  ): Promise<TrainRankerReport> {
+    this.assertOpen();
+    return trainFromFeedback(this.trainingHost(), this.config.ranker, this.feedbackStats, {
+      ...options,
+      events: this.feedbackStats.events,
+    });
+  }
+
+  async updateRanker(): Promise<OnlineUpdateReport | undefined> {
+    this.assertOpen();
+    return this.online!.update();
+  }
+
+  async activateRanker(version: string): Promise<void> {
+    this.assertOpen();
+    await this.rankers.activate(version);
+  }
+
+  private trainingHost(): TrainingHost {
+    return {
+      rankingExamples: (examples, options) => this.rankingExamples(examples, options),
+      rankers: this.rankers,
+      getMeta: (key) => this.store.getMeta(key),
+      setMeta: (key, value) => this.store.setMeta(key, value),
+    };
   }
 
   /** The request's filter expression and id restriction as one predicate over document numbers. */
@@ -819,7 +1100,7 @@ class SoukEngine implements Engine {
     queryTokens: Token[],
     request: SearchRequest,
     filter: ((docId: number) => boolean) | undefined,
-  ): MatchResult & { translation: string | undefined } {
+  ): MatchResult & { translation: string | undefined; terms: QueryTerm[] } {
     const { search } = this.config;
     const terms = planQuery(q, queryTokens, {
       prefix: request.prefix ?? search.prefix,
@@ -844,7 +1125,7 @@ class SoukEngine implements Engine {
       coordination: search.coordination,
       filter,
     });
-    return { ...result, translation };
+    return { ...result, translation, terms };
   }
 
   /** The lexical filter, seen from the vector spaces' keys. */
@@ -881,6 +1162,7 @@ class SoukEngine implements Engine {
     filter: ((key: number) => boolean) | undefined,
     warnings: string[],
     required: boolean,
+    probe: QueryProbe = {},
   ): Promise<{ docIds: Int32Array; scores: Float32Array } | undefined> {
     const space = this.spaces.text;
     let vector: Float32Array;
@@ -901,6 +1183,7 @@ class SoukEngine implements Engine {
       warnings.push(`text embedder unavailable, keyword results only: ${toSoukError(error).message}`);
       return undefined;
     }
+    probe.textVector = vector;
     if (space.backlog > 0) {
       warnings.push(
         `${space.backlog} products are not embedded yet: semantic results are incomplete (run souk embed)`,
@@ -941,11 +1224,13 @@ class SoukEngine implements Engine {
     image: Uint8Array | string,
     k: number,
     filter: ((key: number) => boolean) | undefined,
+    probe: QueryProbe = {},
   ): Promise<{ docIds: Int32Array; scores: Float32Array }> {
     const bytes = typeof image === 'string' ? await readImageBytes(image) : image;
     const embedder = await this.encoders.imageEmbedder();
     await this.spaces.image.ensureModel();
     const [vector] = await embedder.embedImages([bytes]);
+    probe.imageVector = vector;
     return this.toRankedDocs(this.spaces.image.search(vector!, k, { filter }));
   }
 
@@ -1118,25 +1403,6 @@ class SoukEngine implements Engine {
     return hit;
   }
 
-  /** Validates and appends behaviour events; resolves once they are durable and in feedbackStats. */
-  async feedback(events: FeedbackEvent | FeedbackEvent[]): Promise<FeedbackResult> {
-    this.assertOpen();
-    return this.feedbackLog.record(events);
-  }
-
-  async importFeedback(file: string, options?: FeedbackImportOptions): Promise<FeedbackImportReport> {
-    this.assertOpen();
-    return this.feedbackLog.importFile(file, options);
-  }
-
-  /**
-   * Calls `listener` with every batch of new feedback, in log order, once it is durable and counted in
-   * feedbackStats (for online ranker updates). Returns the function that unsubscribes.
-   */
-  onFeedback(listener: FeedbackListener): () => void {
-    return this.feedbackLog.subscribe(listener);
-  }
-
   /** The stored query adapter of a text model, unless `embedding.adapter` is off. */
   private async queryAdapter(embedderKey: string): Promise<QueryAdapter | undefined> {
     if (!this.config.embedding.adapter) return undefined;
@@ -1197,6 +1463,25 @@ class SoukEngine implements Engine {
     const { key } = await this.spaces.text.ensureModel();
     this.adapters.set(key, null);
     return removeQueryAdapter(this.store, key);
+  }
+
+  /** Validates and appends behaviour events; resolves once they are durable and in feedbackStats. */
+  async feedback(events: FeedbackEvent | FeedbackEvent[]): Promise<FeedbackResult> {
+    this.assertOpen();
+    return this.feedbackLog.record(events);
+  }
+
+  async importFeedback(file: string, options?: FeedbackImportOptions): Promise<FeedbackImportReport> {
+    this.assertOpen();
+    return this.feedbackLog.importFile(file, options);
+  }
+
+  /**
+   * Calls `listener` with every batch of new feedback, in log order, once it is durable and counted in
+   * feedbackStats (for online ranker updates). Returns the function that unsubscribes.
+   */
+  onFeedback(listener: FeedbackListener): () => void {
+    return this.feedbackLog.subscribe(listener);
   }
 
   async stats(): Promise<EngineStats> {
@@ -1334,6 +1619,7 @@ class SoukEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.applied;
+    await this.online?.idle();
     await this.feedbackLog.close();
     this.closing = true;
     clearTimeout(this.retryTimer);

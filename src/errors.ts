@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   'EMBEDDER_NOT_CONFIGURED',
   'MODEL_NOT_FOUND',
   'EMBEDDING_FAILED',
+  // learned ranking
+  'RANKER_NOT_FOUND',
   // storage
   'STORE_ERROR',
   'STORE_READ_ONLY',

@@ -7,6 +7,7 @@ import type { RankerConfig } from './config.ts';
 import { SoukError } from './errors.ts';
 import { projectFeatures } from './rank/features.ts';
 import { datasetNdcg, scoreRows, trainLambdaMart, type RankingDataset } from './rank/lambdamart.ts';
+import type { QueryProductStats } from './rank/feedback-stats.ts';
 import type { RankerInfo, RankerModel, RankerModels } from './rank/ranker-models.ts';
 import type { SearchRequest } from './types.ts';
 
@@ -285,5 +286,107 @@ function alignFeatures(rows: RankingRows, names: readonly string[]): RankingData
     featureCount: names.length,
     labels: rows.labels,
     offsets: rows.offsets,
+  };
+}
+
+/** What a query's logged feedback says about its products, as a graded label per product. */
+export interface FeedbackLabelSource {
+  queries(): string[];
+  queryProductStats(query: string): ReadonlyMap<string, QueryProductStats>;
+}
+
+/**
+ * Graded labels from feedback: log2(1 + position-debiased clicks + 3·carts + 10·purchases), capped at 4.
+ * A click at rank 5 counts about five clicks at rank 1 (it happened although the shopper was unlikely to
+ * look there): that is the position-bias correction. Products shown but never chosen are 0.
+ */
+export function feedbackLabel(stats: QueryProductStats): number {
+  return Math.min(4, Math.log2(1 + stats.debiasedClicks + 3 * stats.carts + 10 * stats.purchases));
+}
+
+/** Labelled queries from feedback: every query (or the given ones) with at least one positive label. */
+export function feedbackExamples(
+  source: FeedbackLabelSource,
+  queries: Iterable<string> = source.queries(),
+): LabelledQuery[] {
+  const out: LabelledQuery[] = [];
+  for (const q of queries) {
+    const labels = new Map<string, number>();
+    for (const [id, stats] of source.queryProductStats(q)) {
+      const label = feedbackLabel(stats);
+      if (label > 0) labels.set(id, label);
+    }
+    if (labels.size > 0 && q.trim() !== '') out.push({ q, labels });
+  }
+  return out;
+}
+
+/**
+ * A new model trained from feedback alone (queries held out by the same stable split as judgments, for
+ * early stopping). Online updates then add to whichever model is active.
+ */
+export async function trainFromFeedback(
+  host: TrainingHost,
+  config: RankerConfig,
+  source: FeedbackLabelSource,
+  options: Omit<TrainRankerOptions, 'queries' | 'qrels'> & { events: number },
+): Promise<TrainRankerReport> {
+  const all = feedbackExamples(source);
+  if (all.length === 0) {
+    throw new SoukError('INVALID_REQUEST', 'no feedback query has a click, cart or purchase to learn from', {
+      field: 'feedback',
+    });
+  }
+  const share = options.holdout ?? config.holdout;
+  const holdout = all.filter((query) => inHoldout(query.q, share));
+  const train = all.filter((query) => !inHoldout(query.q, share));
+  const progress = (done: number, total: number): void => options.onProgress?.('features', done, total);
+  const trainRows = await host.rankingExamples(
+    train.map((query) => ({ ...query, request: options.request })),
+    { onProgress: progress },
+  );
+  const holdoutRows =
+    holdout.length > 0
+      ? await host.rankingExamples(
+          holdout.map((query) => ({ ...query, request: options.request })),
+          { onProgress: progress },
+        )
+      : undefined;
+  const ensemble = trainLambdaMart(trainRows, trainRows.featureNames, {
+    trees: options.trees ?? config.trees,
+    learningRate: config.learningRate,
+    maxLeaves: config.maxLeaves,
+    minLeafRows: Math.min(config.minLeafRows, Math.max(5, Math.floor(trainRows.labels.length / 50))),
+    ...(holdoutRows ? { validation: holdoutRows } : {}),
+    onProgress: (tree, total) => options.onProgress?.('training', tree, total),
+  });
+  const before = holdoutRows ? retrievalNdcg(holdoutRows) : NaN;
+  const after = holdoutRows ? ensemble.validationNdcg! : NaN;
+  // Judgments guard online updates best; without any, the feedback holdout does.
+  if (holdout.length > 0 && !(await host.getMeta(HOLDOUT_KEY))) {
+    await host.setMeta(
+      HOLDOUT_KEY,
+      JSON.stringify({
+        request: options.request ?? {},
+        queries: holdout.map((query) => ({ q: query.q, labels: [...query.labels] })),
+      }),
+    );
+  }
+  const model = await host.rankers.save(ensemble, {
+    source: 'feedback',
+    metrics: holdoutRows ? { holdoutNdcgBefore: before, holdoutNdcgAfter: after } : {},
+    trainedOn: { events: options.events, queries: train.length, holdoutQueries: holdout.length },
+  });
+  const activate = options.activate ?? true;
+  if (activate) await host.rankers.activate(model.info.version);
+  return {
+    version: model.info.version,
+    active: activate,
+    trees: model.trees.length,
+    trainQueries: train.length,
+    holdoutQueries: holdout.length,
+    rows: trainRows.labels.length,
+    holdoutNdcgBefore: before,
+    holdoutNdcgAfter: after,
   };
 }

@@ -9,12 +9,12 @@ import { makeTempDir, removeTempDir } from './helpers/temp-dir.ts';
 /** `souk train`, `souk ranker list|activate` and `souk eval --ranker` as real processes on one data dir. */
 let work: string;
 let data: string;
+const catalogue = rankingCatalogue(60);
 const files = { queries: '', qrels: '' };
 
 before(async () => {
   work = await makeTempDir('souk-cli-train-');
   data = join(work, 'data');
-  const catalogue = rankingCatalogue(60);
   await writeFile(join(work, 'products.jsonl'), catalogue.products.map((p) => JSON.stringify(p)).join('\n'));
   const judgments = judgmentFiles(catalogue);
   files.queries = join(work, 'queries.tsv');
@@ -99,5 +99,24 @@ describe('souk train and souk ranker', () => {
       '1.5',
     ]);
     assert.equal(result.code, 2);
+  });
+
+  it('updates the active model online from imported feedback, and needs one source of training data', async () => {
+    const events = [...catalogue.queries.values()].map((q) =>
+      JSON.stringify({ type: 'click', query: q, productId: catalogue.relevantOf(q), position: 2 }),
+    );
+    await writeFile(join(work, 'feedback.jsonl'), events.join('\n') + '\n');
+    const imported = await runCli(['feedback', 'import', join(work, 'feedback.jsonl'), '--data', data]);
+    assert.equal(imported.code, 0, imported.stderr);
+    const update = await runCli(['train', '--update', '--data', data, '--json']);
+    assert.equal(update.code, 0, update.stderr);
+    const report = JSON.parse(update.stdout) as { accepted: boolean; base: string; version?: string };
+    assert.equal(report.accepted, true, update.stdout);
+    assert.equal(report.base, 'r1');
+    const list = await runCli(['ranker', 'list', '--data', data]);
+    assert.match(list.stdout, new RegExp(`^\\* ${report.version} .* online from r1`, 'm'));
+    const neither = await runCli(['train', '--data', data]);
+    assert.equal(neither.code, 2);
+    assert.match(neither.stderr, /--queries and --qrels, or --feedback, or --update/);
   });
 });

@@ -17,7 +17,16 @@ const GROUPS = 60;
 
 const DATA = mkdtempSync(join(tmpdir(), 'souk-ranker-'));
 const { products, queries, qrels, relevantOf } = rankingCatalogue(GROUPS);
-const CONFIG = { dataDir: DATA, ranker: { minLeafRows: 5, trees: 40, holdout: 0.3 } };
+const CONFIG = {
+  dataDir: DATA,
+  ranker: {
+    minLeafRows: 5,
+    trees: 40,
+    holdout: 0.3,
+    // Updates are started by hand here, except in the test of the automatic trigger.
+    online: { enabled: false, trees: 30, learningRate: 0.5, tolerance: 0 },
+  },
+};
 let engine: Engine;
 
 before(async () => {
@@ -94,5 +103,128 @@ describe('learned ranker', () => {
     await engine.activateRanker('r2');
     assert.equal((await engine.search({ q: 'lamp0' })).ranker, 'r2');
     await engine.activateRanker('r1');
+  });
+
+  it('an online update from feedback that agrees with the judgments is kept as a new active version', async () => {
+    const events = [...queries.values()].flatMap((q) => [
+      { type: 'impression' as const, query: q, productId: relevantOf(q), position: 3 },
+      { type: 'click' as const, query: q, productId: relevantOf(q), position: 3 },
+    ]);
+    await engine.feedback(events);
+    const report = await engine.updateRanker();
+    assert.ok(report, 'an active model to update');
+    assert.equal(report.accepted, true, report.reason);
+    assert.equal(report.base, 'r1');
+    assert.ok(report.addedTrees > 0 && report.addedTrees <= 30);
+    const { active, models } = engine.rankerModels();
+    assert.equal(active, report.version);
+    const info = models.find((model) => model.version === active)!;
+    assert.equal(info.source, 'online');
+    assert.equal(info.parent, 'r1');
+    assert.equal(info.trees, models.find((model) => model.version === 'r1')!.trees + report.addedTrees);
+  });
+
+  it('the holdout guard rejects an update from feedback that contradicts the judgments', async () => {
+    const before = engine.rankerModels();
+    // Every query's purchases go to a product the judges did not rate relevant.
+    const wrong = (q: string): string => relevantOf(q).replace(/p(\d)$/, (_, j) => `p${(Number(j) + 1) % 5}`);
+    const events = [...queries.values()].flatMap((q) =>
+      Array.from({ length: 5 }, () => ({
+        type: 'purchase' as const,
+        query: q,
+        productId: wrong(q),
+        position: 1,
+      })),
+    );
+    await engine.feedback(events);
+    const report = await engine.updateRanker();
+    assert.equal(report?.accepted, false);
+    assert.match(report!.reason!, /holdout NDCG@10 would drop/);
+    assert.ok(report!.holdoutNdcgAfter < report!.holdoutNdcgBefore);
+    assert.deepEqual(engine.rankerModels(), before);
+  });
+});
+
+describe('ranker from feedback alone', () => {
+  it('learns from clicks, debiased by position, and updates by itself after enough new events', async () => {
+    const { products: items, queries: texts, relevantOf: clicked } = rankingCatalogue(40);
+    const local = await createEngine({
+      dataDir: null,
+      ranker: { minLeafRows: 5, trees: 30, online: { enabled: true, minEvents: 40, trees: 5 } },
+    });
+    try {
+      await local.upsert(items);
+      // Shoppers scroll down to the well-rated product and click it (shown at rank 4 by keyword order).
+      const events = [...texts.values()].flatMap((q) => [
+        { type: 'impression' as const, query: q, productId: clicked(q), position: 4 },
+        { type: 'click' as const, query: q, productId: clicked(q), position: 4 },
+      ]);
+      await local.feedback(events);
+      const report = await local.trainRankerFromFeedback();
+      assert.equal(report.version, 'r1');
+      assert.equal(local.rankerModels().models[0]!.source, 'feedback');
+      let first = 0;
+      for (const q of texts.values()) if ((await local.search({ q })).hits[0]?.id === clicked(q)) first++;
+      assert.ok(first >= 36, `${first} of 40`);
+
+      // Enough new events start an update by themselves; the feedback holdout guards it.
+      await local.feedback(events.slice(0, 40));
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && local.rankerModels().active === 'r1') {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const { active, models } = local.rankerModels();
+      assert.equal(active, 'r2');
+      assert.equal(models[1]!.source, 'online');
+      assert.equal(models[1]!.parent, 'r1');
+    } finally {
+      await local.close();
+    }
+  });
+});
+
+describe('ranking features', () => {
+  it('carry the shopper’s own affinity to brand and category, and popularity from feedback', async () => {
+    const local = await createEngine({ dataDir: null });
+    try {
+      await local.upsert([
+        { id: 'a', title: 'trail shoe', brand: 'Peak', category: ['Shoes', 'Trail'] },
+        { id: 'b', title: 'trail shoe', brand: 'Flat', category: ['Shoes', 'Road'] },
+        { id: 'c', title: 'peak cap', brand: 'Peak', category: ['Hats'] },
+        { id: 'd', title: 'gaiters', brand: 'Other', category: ['Shoes', 'Trail'] },
+      ]);
+      await local.feedback([
+        { type: 'purchase', query: 'cap', productId: 'c', position: 1, userId: 'u1' },
+        { type: 'click', query: 'gaiters', productId: 'd', position: 1, userId: 'u1' },
+        { type: 'click', query: 'trail', productId: 'a', position: 2, userId: 'u2' },
+      ]);
+      const rows = async (userId?: string) => {
+        const request = userId === undefined ? {} : { userId };
+        const data = await local.rankingExamples([{ q: 'trail shoe', labels: new Map(), request }]);
+        const column = (name: string) => {
+          const at = data.featureNames.indexOf(name);
+          assert.ok(at >= 0, name);
+          return Array.from(
+            { length: data.labels.length },
+            (_, r) => data.features[r * data.featureCount + at]!,
+          );
+        };
+        return { column, count: data.labels.length };
+      };
+      const u1 = await rows('u1');
+      // a and b match "trail shoe" in the title equally (document order breaks the tie), d only in its category.
+      assert.equal(u1.count, 3);
+      const [brandA, brandB] = u1.column('user_brand_affinity');
+      assert.ok(brandA! > 0 && brandB === 0, `${brandA} ${brandB}`);
+      const [categoryA, categoryB] = u1.column('user_category_affinity');
+      // b shares the first level (Shoes) of the path u1 clicked in, a the whole path.
+      assert.ok(categoryA! > categoryB! && categoryB! > 0, `${categoryA} ${categoryB}`);
+      const anonymous = await rows();
+      assert.deepEqual(anonymous.column('user_brand_affinity'), [0, 0, 0]);
+      const [popularA, popularB] = anonymous.column('popularity_log');
+      assert.ok(popularA! > 0 && popularB === 0);
+    } finally {
+      await local.close();
+    }
   });
 });

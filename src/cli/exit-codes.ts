@@ -14,7 +14,7 @@ import type { SoukErrorCode } from '../errors.ts';
  * |      |                                           | UNSUPPORTED_FORMAT, STRICT_LOAD_FAILED, PAYLOAD_TOO_LARGE;   |
  * |      |                                           | also `souk ingest` when any line was rejected                |
  * | 65   |                                           | INVALID_IMAGE                                                |
- * | 66   | not found (EX_NOINPUT)                    | FILE_NOT_FOUND, PRODUCT_NOT_FOUND, NOT_FOUND                 |
+ * | 66   | not found (EX_NOINPUT)                    | FILE_NOT_FOUND, PRODUCT_NOT_FOUND, NOT_FOUND, RANKER_NOT_FOUND |
  * | 69   | model unavailable (EX_UNAVAILABLE)        | EMBEDDER_NOT_CONFIGURED, MODEL_NOT_FOUND, EMBEDDING_FAILED   |
  * | 73   | data directory read-only (EX_CANTCREAT)   | STORE_READ_ONLY                                              |
  * | 74   | store I/O error (EX_IOERR)                | STORE_ERROR, SNAPSHOT_INVALID                                |
@@ -48,6 +48,7 @@ export const EXIT_CODES: Record<SoukErrorCode, number> = {
   INVALID_FILTER: EXIT_USAGE,
   INVALID_SORT: EXIT_USAGE,
   PRODUCT_NOT_FOUND: EXIT_NOT_FOUND,
+  RANKER_NOT_FOUND: EXIT_NOT_FOUND,
   PAYLOAD_TOO_LARGE: EXIT_DATA_ERROR,
   UNAUTHORIZED: EXIT_NO_PERMISSION,
   NOT_FOUND: EXIT_NOT_FOUND,

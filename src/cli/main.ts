@@ -12,6 +12,7 @@ import { registerRules } from './rules.ts';
 import { registerSearch } from './search.ts';
 import { registerServe } from './serve.ts';
 import { registerStats } from './stats.ts';
+import { registerTrain } from './train.ts';
 import { registerTrainAdapter } from './train-adapter.ts';
 
 /**
@@ -35,10 +36,11 @@ export function buildProgram(): Command {
   registerEmbed(program);
   registerServe(program);
   registerStats(program);
+  registerFeedback(program);
+  registerTrain(program);
+  registerRules(program);
   registerExportPairs(program);
   registerTrainAdapter(program);
-  registerFeedback(program);
-  registerRules(program);
   registerEval(program);
   registerDemo(program);
   program.addHelpText('after', '\nRun `souk <command> --help` for the options of a command.');

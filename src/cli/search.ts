@@ -17,6 +17,8 @@ interface SearchFlags {
   json?: boolean;
   mode?: SearchMode;
   image?: string;
+  ranker?: string;
+  user?: string;
 }
 
 export function registerSearch(program: Command): void {
@@ -41,6 +43,8 @@ export function registerSearch(program: Command): void {
       ]),
     )
     .option('--image <path>', 'search by a photo (alone, or with the query text)')
+    .option('--ranker <version>', 'learned ranker: active (default), none, or a stored version')
+    .option('--user <id>', 'shopper id: personalise with their own feedback')
     .option('--json', 'print the search response as JSON')
     .action(async (query: string, flags: SearchFlags) => {
       const request: SearchRequest = { q: query, prefix: flags.prefix, typos: flags.typos };
@@ -51,6 +55,8 @@ export function registerSearch(program: Command): void {
       if (flags.offset !== undefined) request.offset = flags.offset;
       if (flags.mode !== undefined) request.mode = flags.mode;
       if (flags.image !== undefined) request.image = resolve(flags.image);
+      if (flags.ranker !== undefined) request.ranker = flags.ranker;
+      if (flags.user !== undefined) request.userId = flags.user;
       // Terminals do not render <mark>, and JSON consumers asked for the engine's response as it is.
       if (!flags.json) request.highlight = false;
       const response = await withEngine(dataConfig(flags.data), (engine) => engine.search(request));

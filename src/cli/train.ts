@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { SoukError } from '../errors.ts';
 import { readQrels, readQueries } from '../eval/judgment-files.ts';
 import type { SearchMode } from '../types.ts';
 import { EXIT_OK } from './exit-codes.ts';
@@ -6,8 +7,10 @@ import { dataConfig, parseInteger, withEngine } from './options.ts';
 
 interface TrainFlags {
   data: string;
-  queries: string;
-  qrels: string;
+  queries?: string;
+  qrels?: string;
+  feedback?: boolean;
+  update?: boolean;
   mode?: SearchMode;
   holdout?: number;
   trees?: number;
@@ -39,8 +42,10 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train a learned ranker (LambdaMART) from relevance judgments; it becomes the active one')
     .requiredOption('-d, --data <dir>', 'data directory holding the store')
-    .requiredOption('--queries <file>', 'queries, TSV: qid<TAB>text')
-    .requiredOption('--qrels <file>', 'judgments, TREC: qid 0 docid grade')
+    .option('--queries <file>', 'queries, TSV: qid<TAB>text (with --qrels)')
+    .option('--qrels <file>', 'judgments, TREC: qid 0 docid grade')
+    .option('--feedback', 'train from the logged feedback (clicks, carts, purchases) instead of judgments')
+    .option('--update', 'online update: add trees to the active model for the feedback since the last update')
     .option('--mode <mode>', 'retrieval mode the candidates come from: keyword, semantic, hybrid')
     .option(
       '--holdout <share>',
@@ -51,18 +56,45 @@ export function registerTrain(program: Command): void {
     .option('--no-activate', 'store the model without making it active')
     .option('--json', 'print the training report as JSON')
     .action(async (flags: TrainFlags) => {
-      const queries = readQueries(flags.queries);
-      const qrels = readQrels(flags.qrels);
+      const sources = [
+        flags.queries !== undefined || flags.qrels !== undefined,
+        flags.feedback,
+        flags.update,
+      ];
+      if (sources.filter(Boolean).length !== 1) {
+        throw new SoukError('INVALID_REQUEST', 'give --queries and --qrels, or --feedback, or --update');
+      }
+      if (flags.update) {
+        const report = await withEngine(dataConfig(flags.data), (engine) => engine.updateRanker());
+        if (!report) throw new SoukError('RANKER_NOT_FOUND', 'no active ranker to update (souk train first)');
+        if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
+        else
+          process.stdout.write(
+            report.accepted
+              ? `ranker ${report.version} (active): ${report.addedTrees} trees added to ${report.base} from ` +
+                  `${report.queries} queries; holdout NDCG@10 ${report.holdoutNdcgBefore.toFixed(4)} → ` +
+                  `${report.holdoutNdcgAfter.toFixed(4)}\n`
+              : `update rejected, ${report.base} stays active: ${report.reason}\n`,
+          );
+        return;
+      }
+      if (!flags.feedback && (flags.queries === undefined || flags.qrels === undefined)) {
+        throw new SoukError('INVALID_REQUEST', 'training from judgments needs both --queries and --qrels');
+      }
+      const options = {
+        ...(flags.mode ? { request: { mode: flags.mode } } : {}),
+        ...(flags.holdout !== undefined ? { holdout: flags.holdout } : {}),
+        ...(flags.trees !== undefined ? { trees: flags.trees } : {}),
+        activate: flags.activate,
+        onProgress: stageProgress(),
+      };
+      const judgments = flags.feedback
+        ? undefined
+        : { queries: readQueries(flags.queries!), qrels: readQrels(flags.qrels!) };
       const report = await withEngine(dataConfig(flags.data), (engine) =>
-        engine.trainRanker({
-          queries,
-          qrels,
-          ...(flags.mode ? { request: { mode: flags.mode } } : {}),
-          ...(flags.holdout !== undefined ? { holdout: flags.holdout } : {}),
-          ...(flags.trees !== undefined ? { trees: flags.trees } : {}),
-          activate: flags.activate,
-          onProgress: stageProgress(),
-        }),
+        judgments
+          ? engine.trainRanker({ ...judgments, ...options })
+          : engine.trainRankerFromFeedback(options),
       );
       if (flags.json) {
         process.stdout.write(JSON.stringify(report) + '\n');

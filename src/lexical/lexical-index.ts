@@ -20,6 +20,11 @@ export function termKey(token: Pick<Token, 'term' | 'kind'>): string {
   return token.kind === 'cjk-bigram' ? `\u0002${token.term}` : token.term;
 }
 
+/** Numbers per candidate in `LexicalIndex.explain` rows. */
+export function explainWidth(fieldCount: number): number {
+  return 2 * fieldCount + 2;
+}
+
 export interface LexicalIndexOptions {
   /** Field names, in the order documents give their tokens. */
   fields: readonly string[];
@@ -611,6 +616,90 @@ export class LexicalIndex {
     this.termLastDoc = grow(this.termLastDoc, length);
     this.termLastDoc.fill(-1, previous);
     this.termSlot = grow(this.termSlot, length);
+  }
+
+  /**
+   * Per-field evidence for a few candidate documents (for a learned ranker): for each candidate, per field,
+   * the unboosted BM25 of the query in that field and the share of the query's weight the field matches;
+   * then the share matched by exact (not prefix or typo) vocabulary terms and the share matched anywhere.
+   * Row layout: `EXPLAIN_WIDTH(fieldCount)` numbers per candidate, in the order of `candidates`.
+   */
+  explain(
+    query: readonly QueryTerm[],
+    candidates: Int32Array,
+    options: Pick<
+      MatchOptions,
+      'maxExpansions' | 'prefixWeight' | 'typoWeights' | 'typoExactPrefix' | 'typoMaxFrequency'
+    >,
+  ): Float32Array {
+    const F = this.fieldCount;
+    const width = explainWidth(F);
+    const C = candidates.length;
+    const out = new Float32Array(C * width);
+    if (C === 0) return out;
+    const { k1, b } = this.options;
+    const N = Math.max(this.liveCount, 1);
+    const slotOf = new Map<number, number>();
+    candidates.forEach((docId, slot) => slotOf.set(docId, slot));
+    let totalWeight = 0;
+    for (const term of query) if (term.alternativeCredit === undefined) totalWeight += term.weight;
+    if (totalWeight === 0) return out;
+    const termBest = new Float64Array(C * F);
+    const exactHit = new Uint8Array(C);
+    for (const term of query) {
+      const expansions = this.expand(term, options);
+      if (expansions.length === 0) continue;
+      let df = 0;
+      for (const { termId } of expansions) df = Math.max(df, this.documentFrequency[termId]!);
+      const idf = Math.log(1 + (N - df + 0.5) / (df + 0.5));
+      termBest.fill(0);
+      exactHit.fill(0);
+      for (const { termId, weight } of expansions) {
+        this.postings.forEachBlock(termId, (start, n) => {
+          for (let s = start; s < start + n; s++) {
+            const slot = slotOf.get(this.postings.docs[s]!);
+            if (slot === undefined) continue;
+            const docId = candidates[slot]!;
+            if (weight >= 1) exactHit[slot] = 1;
+            for (let f = 0; f < F; f++) {
+              const count = this.postings.tfs[s * F + f]!;
+              if (count === 0) continue;
+              const average = this.fieldLengthSums[f]! / N || 1;
+              const norm = 1 - b[f]! + (b[f]! * this.fieldLengths[docId * F + f]!) / average;
+              const tf = count / norm;
+              const score = (idf * weight * term.weight * (k1 + 1) * tf) / (tf + k1);
+              if (score > termBest[slot * F + f]!) termBest[slot * F + f] = score;
+            }
+          }
+        });
+      }
+      const credit = (term.alternativeCredit ?? term.weight) / totalWeight;
+      for (let slot = 0; slot < C; slot++) {
+        const row = slot * width;
+        let anywhere = false;
+        for (let f = 0; f < F; f++) {
+          const score = termBest[slot * F + f]!;
+          if (score === 0) continue;
+          anywhere = true;
+          out[row + f]! += score;
+          out[row + F + f] = Math.min(1, out[row + F + f]! + credit);
+        }
+        if (!anywhere) continue;
+        if (exactHit[slot] === 1) out[row + 2 * F] = Math.min(1, out[row + 2 * F]! + credit);
+        out[row + 2 * F + 1] = Math.min(1, out[row + 2 * F + 1]! + credit);
+      }
+    }
+    return out;
+  }
+
+  /** One more than the highest document number in use (newer writes get higher numbers). */
+  get documentNumberLimit(): number {
+    return this.documentCount;
+  }
+
+  /** Length (in tokens) of a document's field. */
+  fieldLength(docId: number, field: number): number {
+    return this.fieldLengths[docId * this.fieldCount + field] ?? 0;
   }
 
   private ensureDocCapacity(length: number): void {

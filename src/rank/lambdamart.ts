@@ -193,6 +193,8 @@ function lambdas(
     for (let a = 0; a < n; a++) {
       const i = start + a;
       const li = labels[i]!;
+      // Only a better-labelled row starts a pair; most candidates are unjudged (0) and start none.
+      if (li <= 0) continue;
       for (let b = 0; b < n; b++) {
         const j = start + b;
         const lj = labels[j]!;

@@ -25,6 +25,7 @@ import { SoukError, toSoukError, type SoukErrorCode, type SoukErrorDetails } fro
  * | EMBEDDER_NOT_CONFIGURED | 400 |
  * | MODEL_NOT_FOUND     | 500    |
  * | EMBEDDING_FAILED    | 502    |
+ * | RANKER_NOT_FOUND    | 404    |
  * | STORE_ERROR         | 500    |
  * | STORE_READ_ONLY     | 503    |
  * | DISK_FULL           | 507    |
@@ -54,6 +55,7 @@ export const HTTP_STATUS: Record<SoukErrorCode, ContentfulStatusCode> = {
   MODEL_NOT_FOUND: 500,
   // A model server (the `http` provider) or model runtime failed: the fault is upstream of souk.
   EMBEDDING_FAILED: 502,
+  RANKER_NOT_FOUND: 404,
   STORE_ERROR: 500,
   // Both are conditions an operator can fix without a code change, so clients may retry later.
   STORE_READ_ONLY: 503,

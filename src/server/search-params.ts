@@ -30,6 +30,8 @@ const BODY_FIELDS = new Set([
   'highlight',
   'mode',
   'weights',
+  'ranker',
+  'userId',
 ]);
 
 /**
@@ -61,6 +63,10 @@ export function searchRequestFromQuery(
   if (mode !== undefined && mode !== '') request.mode = checkMode(mode);
   const weights = get('weights');
   if (weights !== undefined && weights.trim() !== '') request.weights = parseWeights(weights);
+  for (const name of ['ranker', 'userId'] as const) {
+    const value = get(name);
+    if (value !== undefined && value.trim() !== '') request[name] = checkName(name, value);
+  }
   return request;
 }
 
@@ -143,7 +149,17 @@ export function searchRequestFromBody(body: unknown, limits: SearchLimits): Sear
   if (fields.mode !== undefined && fields.mode !== null)
     request.mode = checkMode(expectString('mode', fields.mode));
   if (fields.weights !== undefined && fields.weights !== null) request.weights = checkWeights(fields.weights);
+  for (const name of ['ranker', 'userId'] as const) {
+    const value = fields[name];
+    if (value !== undefined && value !== null) request[name] = checkName(name, expectString(name, value));
+  }
   return request;
+}
+
+/** A ranker version or shopper id: a short identifier, not free text. */
+function checkName(name: 'ranker' | 'userId', value: string): string {
+  if (value.length > 200) throw invalid(name, `Parameter "${name}" is longer than 200 characters`);
+  return value;
 }
 
 function checkQuery(q: string, limits: SearchLimits): string {
