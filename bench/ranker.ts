@@ -1,13 +1,14 @@
 /**
- * Learned ranker on Home Depot, cross-validated on the dev queries: `node --import tsx bench/ranker.ts
- * [--folds 5] [--mode hybrid] [--data <embedded data dir>] [--trees 300]`.
+ * Learned ranker, cross-validated on the dev queries: `node --import tsx bench/ranker.ts
+ * [--set homedepot|multicpr|xling-zh2en|xling-en2zh] [--folds 5] [--mode hybrid] [--data <embedded dir>]
+ * [--trees 300] [--fresh]`.
  *
  * Feature rows come from the engine's real retrieval path (top `ranker.candidates` per query, no ranker);
  * each fold's model is trained on the other folds (10 % of them held out for early stopping) and scores its
  * own fold, so every number is measured on queries its model never saw. Full-catalogue NDCG@10 uses the
  * ideal from all of a query's judged grades (as `souk eval` does); re-rank NDCG@10 orders each query's
  * judged products only, and is also given normalised against random order: (x − random) / (1 − random).
- * Uses the embedded data dir that bench/retrieval.ts builds (bench/_cache/homedepot_products_jsonl).
+ * Uses the embedded data dirs that bench/retrieval.ts builds (bench/_cache/<products path>).
  * Writes `bench/results/<date>-ranker.md`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,12 +26,51 @@ const { values: args } = parseArgs({
   options: {
     folds: { type: 'string', default: '5' },
     mode: { type: 'string', default: 'hybrid' },
-    data: { type: 'string', default: resolve(import.meta.dirname, '_cache/homedepot_products_jsonl') },
+    set: { type: 'string', default: 'homedepot' },
+    data: { type: 'string' },
     trees: { type: 'string', default: '300' },
     fresh: { type: 'boolean', default: false },
   },
 });
 const FOLDS = Number(args.folds);
+
+/** Judged sets and the embedded data dirs bench/retrieval.ts builds for them. */
+const SETS: Record<
+  string,
+  { title: string; dir: string; queries: string; qrels: string; relevantGrade: number }
+> = {
+  homedepot: {
+    title: 'Home Depot',
+    dir: 'homedepot_products_jsonl',
+    queries: 'homedepot/queries.tsv',
+    qrels: 'homedepot/qrels.txt',
+    relevantGrade: 3,
+  },
+  multicpr: {
+    title: 'Multi-CPR zh',
+    dir: 'multicpr-zh_products_jsonl',
+    queries: 'multicpr-zh/queries.tsv',
+    qrels: 'multicpr-zh/qrels.txt',
+    relevantGrade: 1,
+  },
+  'xling-zh2en': {
+    title: 'xling zh2en',
+    dir: 'xling-zh-en_products_en_jsonl',
+    queries: 'xling-zh-en/zh2en/queries.tsv',
+    qrels: 'xling-zh-en/zh2en/qrels.txt',
+    relevantGrade: 1,
+  },
+  'xling-en2zh': {
+    title: 'xling en2zh',
+    dir: 'xling-zh-en_products_zh_jsonl',
+    queries: 'xling-zh-en/en2zh/queries.tsv',
+    qrels: 'xling-zh-en/en2zh/qrels.txt',
+    relevantGrade: 1,
+  },
+};
+const SET = SETS[args.set]!;
+if (!(args.set in SETS)) throw new Error(`--set must be one of ${Object.keys(SETS).join(', ')}`);
+const DATA = args.data ?? resolve(import.meta.dirname, '_cache', SET.dir);
 const log = (message: string): void => void process.stderr.write(`[ranker] ${message}\n`);
 
 function foldOf(id: string): number {
@@ -62,28 +102,47 @@ function subset(rows: RankingRows, keep: (query: number) => boolean): RankingDat
   return { features, featureCount: width, labels, offsets, queries };
 }
 
-/** NDCG@10 with the ideal from every judged grade of the query (not only the retrieved ones). */
-function fullNdcg(
+/** Mean over the queries of `metric(rows of the query, best scored first, query index)`. */
+function meanOverQueries(
   data: RankingDataset,
   scores: ArrayLike<number>,
-  judgments: Array<ReadonlyMap<string, number>>,
+  metric: (ranked: number[], q: number) => number,
 ): number {
   let sum = 0;
   const queries = data.offsets.length - 1;
   for (let q = 0; q < queries; q++) {
     const start = data.offsets[q]!;
     const end = data.offsets[q + 1]!;
-    const order = Array.from({ length: end - start }, (_, i) => start + i).sort(
+    const ranked = Array.from({ length: end - start }, (_, i) => start + i).sort(
       (a, b) => scores[b]! - scores[a]! || a - b,
     );
+    sum += metric(ranked, q);
+  }
+  return sum / queries;
+}
+
+/** NDCG@10 with the ideal from every judged grade of the query (not only the retrieved ones). */
+function fullNdcg(
+  data: RankingDataset,
+  scores: ArrayLike<number>,
+  judgments: Array<ReadonlyMap<string, number>>,
+): number {
+  return meanOverQueries(data, scores, (ranked, q) => {
     let dcg = 0;
-    for (let r = 0; r < Math.min(10, order.length); r++) dcg += data.labels[order[r]!]! / Math.log2(r + 2);
+    for (let r = 0; r < Math.min(10, ranked.length); r++) dcg += data.labels[ranked[r]!]! / Math.log2(r + 2);
     const ideal = [...judgments[q]!.values()].filter((grade) => grade > 0).sort((a, b) => b - a);
     let idcg = 0;
     for (let r = 0; r < Math.min(10, ideal.length); r++) idcg += ideal[r]! / Math.log2(r + 2);
-    sum += idcg === 0 ? 0 : dcg / idcg;
-  }
-  return sum / queries;
+    return idcg === 0 ? 0 : dcg / idcg;
+  });
+}
+
+/** MRR@10: 1 / rank of the first candidate graded ≥ `grade` in the top 10, averaged over the queries. */
+function mrr(data: RankingDataset, scores: ArrayLike<number>, grade: number): number {
+  return meanOverQueries(data, scores, (ranked) => {
+    const first = ranked.slice(0, 10).findIndex((row) => data.labels[row]! >= grade);
+    return first >= 0 ? 1 / (first + 1) : 0;
+  });
 }
 
 /** Expected NDCG@10 of a uniformly random order (mean over seeded shuffles). */
@@ -108,7 +167,7 @@ function randomNdcg(data: RankingDataset, rounds = 50): number {
  * the feature names, so trying other training settings does not recompute them. `--fresh` ignores them.
  */
 async function cachedRows(name: string, compute: () => Promise<RankingRows>): Promise<RankingRows> {
-  const base = resolve(import.meta.dirname, `_cache/ranker-rows-${name}`);
+  const base = resolve(import.meta.dirname, `_cache/ranker-rows-${args.set}-${name}`);
   const bytes = (array: Float32Array | Int32Array): Buffer =>
     Buffer.from(array.buffer, array.byteOffset, array.byteLength);
   const load = <T>(file: string, of: (buffer: ArrayBuffer) => T): T => {
@@ -138,13 +197,12 @@ async function cachedRows(name: string, compute: () => Promise<RankingRows>): Pr
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(args.data))
-    throw new Error(`no embedded data dir at ${args.data}: run bench/retrieval.ts homedepot`);
-  const queries = readQueries(join(DATASETS_DIR, 'homedepot/queries.tsv'));
-  const qrels = readQrels(join(DATASETS_DIR, 'homedepot/qrels.txt'));
+  if (!existsSync(DATA)) throw new Error(`no embedded data dir at ${DATA}: run bench/retrieval.ts first`);
+  const queries = readQueries(join(DATASETS_DIR, SET.queries));
+  const qrels = readQrels(join(DATASETS_DIR, SET.qrels));
   const judged = labelledQueries(queries, qrels);
   const engine = await createEngine({
-    dataDir: args.data,
+    dataDir: DATA,
     embedding: { workers: 2, queryCacheSize: 20_000, image: { provider: 'none' } },
   });
   const mode = args.mode as SearchMode;
@@ -193,12 +251,22 @@ async function main(): Promise<void> {
       log(
         `fold ${fold + 1}/${FOLDS}: ${model.trees.length} trees in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
       );
-      for (const [rows, folds, out] of [
-        [full, fullFold, fullScores],
-        [rerank, rerankFold, rerankScores],
+      // Re-ranking a judged set is another task (no unjudged candidates): its own model, same folds.
+      const rerankModel = trainLambdaMart(
+        subset(rerank, (q) => rerankFold[q] !== fold && !inHoldout(`v${q}`, 0.1)),
+        rerank.featureNames,
+        {
+          trees: Number(args.trees),
+          minLeafRows: 20,
+          validation: subset(rerank, (q) => rerankFold[q] !== fold && inHoldout(`v${q}`, 0.1)),
+        },
+      );
+      for (const [rows, folds, out, scorer] of [
+        [full, fullFold, fullScores, model],
+        [rerank, rerankFold, rerankScores, rerankModel],
       ] as const) {
         const test = subset(rows, (q) => folds[q] === fold);
-        const scores = scoreRows(model, test.features, test.featureCount);
+        const scores = scoreRows(scorer, test.features, test.featureCount);
         test.queries.forEach((q, i) => {
           for (let r = rows.offsets[q]!; r < rows.offsets[q + 1]!; r++) {
             out[r] = scores[test.offsets[i]! + (r - rows.offsets[q]!)]!;
@@ -215,26 +283,28 @@ async function main(): Promise<void> {
     const random = randomNdcg(rerank);
     const bm25Rerank = datasetNdcg(rerank, retrievalOrder(rerank));
     const learnedRerank = datasetNdcg(rerank, rerankScores);
-    const normalised = (x: number): number => (x - random) / (1 - random);
+    const normalised = (x: number): string => (random < 1 ? ((x - random) / (1 - random)).toFixed(4) : '–');
+    const bm25Mrr = mrr(full, retrievalOrder(full), SET.relevantGrade) * coverage;
+    const learnedMrr = mrr(full, fullScores, SET.relevantGrade) * coverage;
     const date = new Date().toISOString().slice(0, 10);
     const table = [
-      `## souk learned ranker on Home Depot — ${date}`,
+      `## souk learned ranker on ${SET.title} — ${date}`,
       '',
       `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. ` +
         `${judged.length} judged queries, ${FOLDS}-fold cross-validation (each query scored by a model that never saw it), ` +
         `retrieval mode ${mode}, top ${(full.labels.length / full.queries) | 0} candidates per query re-ranked.`,
       '',
-      '| ranking | NDCG@10 full catalogue | re-rank NDCG@10 | re-rank normalised |',
-      '|---|---|---|---|',
-      `| random order | – | ${random.toFixed(4)} | 0 |`,
-      `| ${mode} retrieval (no ranker) | ${bm25Full.toFixed(4)} | ${bm25Rerank.toFixed(4)} | ${normalised(bm25Rerank).toFixed(4)} |`,
-      `| learned ranker (LambdaMART) | ${learnedFull.toFixed(4)} | ${learnedRerank.toFixed(4)} | ${normalised(learnedRerank).toFixed(4)} |`,
+      `| ranking | NDCG@10 full catalogue | MRR@10 (grade ≥ ${SET.relevantGrade}) | re-rank NDCG@10 | re-rank normalised |`,
+      '|---|---|---|---|---|',
+      `| random order | – | – | ${random.toFixed(4)} | 0 |`,
+      `| ${mode} retrieval (no ranker) | ${bm25Full.toFixed(4)} | ${bm25Mrr.toFixed(4)} | ${bm25Rerank.toFixed(4)} | ${normalised(bm25Rerank)} |`,
+      `| learned ranker (LambdaMART) | ${learnedFull.toFixed(4)} | ${learnedMrr.toFixed(4)} | ${learnedRerank.toFixed(4)} | ${normalised(learnedRerank)} |`,
       '',
     ].join('\n');
     process.stdout.write(`${table}\n`);
     const dir = resolve(import.meta.dirname, 'results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${date}-ranker-${mode}.md`), table);
+    writeFileSync(join(dir, `${date}-ranker-${args.set}-${mode}.md`), table);
   } finally {
     await engine.close();
   }

@@ -22,8 +22,24 @@ export function termKey(token: Pick<Token, 'term' | 'kind'>): string {
 
 /** Numbers per candidate in `LexicalIndex.explain` rows. */
 export function explainWidth(fieldCount: number): number {
-  return 2 * fieldCount + 2;
+  return 2 * fieldCount + EXPLAIN_EXTRA.length;
 }
+
+/** The numbers after the per-field ones in an `explain` row. */
+export const EXPLAIN_EXTRA = [
+  /** Share of the query's weight matched by exact (not prefix or typo) vocabulary terms. */
+  'coverage_exact',
+  /** Share of the query's weight matched anywhere. */
+  'coverage',
+  /** Share of the query's idf (rare words count more) matched anywhere. */
+  'coverage_idf',
+  /** Largest idf of a query word the product does not match (0 when it matches all). */
+  'unmatched_idf_max',
+  /** Query words (not alternatives) the product does not match. */
+  'unmatched_terms',
+  /** Share of the first field's (title's) tokens that are query matches. */
+  'title_precision',
+] as const;
 
 export interface LexicalIndexOptions {
   /** Field names, in the order documents give their tokens. */
@@ -620,9 +636,9 @@ export class LexicalIndex {
 
   /**
    * Per-field evidence for a few candidate documents (for a learned ranker): for each candidate, per field,
-   * the unboosted BM25 of the query in that field and the share of the query's weight the field matches;
-   * then the share matched by exact (not prefix or typo) vocabulary terms and the share matched anywhere.
-   * Row layout: `EXPLAIN_WIDTH(fieldCount)` numbers per candidate, in the order of `candidates`.
+   * the BM25 of the query in that field and the share of the query's weight the field matches; then the
+   * `EXPLAIN_EXTRA` numbers. Row layout: `explainWidth(fieldCount)` numbers per candidate, in the order of
+   * `candidates`.
    */
   explain(
     query: readonly QueryTerm[],
@@ -646,14 +662,33 @@ export class LexicalIndex {
     if (totalWeight === 0) return out;
     const termBest = new Float64Array(C * F);
     const exactHit = new Uint8Array(C);
+    const titleCount = new Uint16Array(C);
+    const matchedIdf = new Float64Array(C);
+    const unmatchedIdf = new Float64Array(C);
+    const unmatched = new Uint16Array(C);
+    const titleMatched = new Float64Array(C);
+    // A word the catalogue does not know is as rare as a word can be.
+    const unknownIdf = Math.log(1 + (N + 0.5) / 0.5);
+    let totalIdf = 0;
     for (const term of query) {
+      const primary = term.alternativeCredit === undefined;
       const expansions = this.expand(term, options);
-      if (expansions.length === 0) continue;
       let df = 0;
       for (const { termId } of expansions) df = Math.max(df, this.documentFrequency[termId]!);
-      const idf = Math.log(1 + (N - df + 0.5) / (df + 0.5));
+      const idf = expansions.length === 0 ? unknownIdf : Math.log(1 + (N - df + 0.5) / (df + 0.5));
+      if (primary) totalIdf += idf * term.weight;
+      if (expansions.length === 0) {
+        if (primary) {
+          for (let slot = 0; slot < C; slot++) {
+            unmatched[slot]!++;
+            unmatchedIdf[slot] = Math.max(unmatchedIdf[slot]!, idf);
+          }
+        }
+        continue;
+      }
       termBest.fill(0);
       exactHit.fill(0);
+      titleCount.fill(0);
       for (const { termId, weight } of expansions) {
         this.postings.forEachBlock(termId, (start, n) => {
           for (let s = start; s < start + n; s++) {
@@ -661,6 +696,8 @@ export class LexicalIndex {
             if (slot === undefined) continue;
             const docId = candidates[slot]!;
             if (weight >= 1) exactHit[slot] = 1;
+            const inTitle = this.postings.tfs[s * F]!;
+            if (inTitle > titleCount[slot]!) titleCount[slot] = inTitle;
             for (let f = 0; f < F; f++) {
               const count = this.postings.tfs[s * F + f]!;
               if (count === 0) continue;
@@ -684,10 +721,26 @@ export class LexicalIndex {
           out[row + f]! += score;
           out[row + F + f] = Math.min(1, out[row + F + f]! + credit);
         }
-        if (!anywhere) continue;
+        titleMatched[slot]! += titleCount[slot]!;
+        if (!anywhere) {
+          if (primary) {
+            unmatched[slot]!++;
+            unmatchedIdf[slot] = Math.max(unmatchedIdf[slot]!, idf);
+          }
+          continue;
+        }
+        if (primary) matchedIdf[slot]! += idf * term.weight;
         if (exactHit[slot] === 1) out[row + 2 * F] = Math.min(1, out[row + 2 * F]! + credit);
         out[row + 2 * F + 1] = Math.min(1, out[row + 2 * F + 1]! + credit);
       }
+    }
+    for (let slot = 0; slot < C; slot++) {
+      const row = slot * width + 2 * F;
+      out[row + 2] = totalIdf > 0 ? Math.min(1, matchedIdf[slot]! / totalIdf) : 0;
+      out[row + 3] = unmatchedIdf[slot]!;
+      out[row + 4] = unmatched[slot]!;
+      const titleLength = this.fieldLengths[candidates[slot]! * F]!;
+      out[row + 5] = titleLength > 0 ? Math.min(1, titleMatched[slot]! / titleLength) : 0;
     }
     return out;
   }

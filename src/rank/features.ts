@@ -5,6 +5,8 @@
  * model only ever reads features by the names it was trained with (`projectFeatures`).
  */
 
+import { EXPLAIN_EXTRA } from '../lexical/lexical-index.ts';
+
 /** Query-understanding and feedback signals per candidate (0 when unknown). */
 export const SIGNAL_NAMES = [
   'size_match',
@@ -52,8 +54,7 @@ export function featureNames(fields: readonly string[]): string[] {
     'lexical_score_relative',
     ...fields.map((field) => `bm25_${field}`),
     ...fields.map((field) => `coverage_${field}`),
-    'coverage_exact',
-    'coverage',
+    ...EXPLAIN_EXTRA,
     'text_similarity',
     'text_similarity_gap',
     'image_similarity',
@@ -88,7 +89,7 @@ export function buildFeatures(evidence: CandidateEvidence): Float32Array {
   const F = evidence.fields.length;
   const names = featureNames(evidence.fields);
   const width = names.length;
-  const explainWidth = 2 * F + 2;
+  const explainWidth = 2 * F + EXPLAIN_EXTRA.length;
   const C = evidence.retrievalScores.length;
   const out = new Float32Array(C * width);
   const topRetrieval = maxOf(evidence.retrievalScores);
