@@ -43,6 +43,16 @@ export interface SoukConfig {
   crossLingual?: Partial<CrossLingualConfig>;
   understanding?: Partial<UnderstandingConfig>;
   ranker?: Partial<Omit<RankerConfig, 'online'>> & { online?: Partial<OnlineRankerConfig> };
+  cache?: Partial<CacheConfig>;
+}
+
+/** Result-page cache (see README "Caching"). */
+export interface CacheConfig {
+  /** Off by default in the library; `souk serve` turns it on. */
+  enabled: boolean;
+  maxEntries: number;
+  /** Cached entries × written products re-checked per write; above it the whole cache is dropped. */
+  maxChecksPerWrite: number;
 }
 
 /** Learned ranking (see README "Learned ranking"). */
@@ -255,6 +265,7 @@ export interface ResolvedConfig {
   crossLingual: CrossLingualConfig;
   understanding: UnderstandingConfig;
   ranker: RankerConfig;
+  cache: CacheConfig;
 }
 
 export const DEFAULT_CONFIG: ResolvedConfig = {
@@ -355,6 +366,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     holdout: 0.2,
     online: { enabled: true, minEvents: 200, trees: 10, learningRate: 0.05, tolerance: 0.002 },
   },
+  cache: { enabled: false, maxEntries: 1000, maxChecksPerWrite: 5000 },
 };
 
 export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
@@ -392,5 +404,6 @@ export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
       ...config.ranker,
       online: { ...DEFAULT_CONFIG.ranker.online, ...config.ranker?.online },
     },
+    cache: { ...DEFAULT_CONFIG.cache, ...config.cache },
   };
 }

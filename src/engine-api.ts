@@ -1,3 +1,4 @@
+import type { ResultCacheStats } from './search/result-cache.ts';
 import type { Rules } from './rank/rules.ts';
 import type { AdapterReport, AdapterTrainingInput, TrainAdapterOptions } from './embed/query-adapter.ts';
 import type {
@@ -75,6 +76,8 @@ export interface Engine {
   /** Embeds every product whose embedded text or photo changed (or all, after a model change). */
   embed(options?: EmbedOptions): Promise<EmbedReport>;
   stats(): Promise<EngineStats>;
+  /** Result-page cache counters (hits, misses, hit ratio, entries; see README "Caching"). */
+  cacheStats(): ResultCacheStats;
   /**
    * Appends shoppers' behaviour events (impressions, clicks, add-to-carts, purchases; see README
    * "Feedback") to the feedback log: all or none (the first problem is thrown, naming `events[i].field`).

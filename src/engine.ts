@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { validatePatch, validateProduct } from './catalog/product-schema.ts';
 import { readCatalogBatches } from './catalog/read-catalog.ts';
 import type { ResolvedConfig, SoukConfig } from './config.ts';
@@ -65,6 +66,7 @@ import {
 import { highlight } from './search/highlight.ts';
 import { planQuery } from './search/query-plan.ts';
 import { topK } from './search/top-k.ts';
+import { canonicalJson, ResultCache, type ResultCacheStats } from './search/result-cache.ts';
 import { suggestQuery, understandSearch, type UnderstoodQuery } from './search/understood-query.ts';
 import { createMemoryStore } from './store/memory-store.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
@@ -205,6 +207,8 @@ class SoukEngine implements Engine {
   private retryTimer: NodeJS.Timeout | undefined;
   private lastEmbeddingError: string | undefined;
   private readonly queryVectors = new Map<string, Float32Array>();
+  /** Result pages (cache.enabled), invalidated exactly by writes (see cachedSearch / invalidateResults). */
+  private readonly resultCache: ResultCache | undefined;
   /** The query adapter of each text model (by embedder key; null: none stored), read once from the store. */
   private readonly adapters = new Map<string, QueryAdapter | null>();
   private readonly requeue = new Set<VectorSpace>();
@@ -235,6 +239,7 @@ class SoukEngine implements Engine {
     parts: EngineParts,
   ) {
     this.index = new LexicalIndex(indexOptions(config));
+    if (config.cache.enabled) this.resultCache = new ResultCache(config.cache.maxEntries);
     this.rankers = new RankerModels(store);
     this.feedbackLog = new EngineFeedback(store, this.feedbackStats);
     this.encoders = createEncoders(config.embedding, store, parts);
@@ -434,7 +439,12 @@ class SoukEngine implements Engine {
     return this.write(
       () => this.store.upsert(products),
       (outcome) => {
-        for (const product of outcome.changed) this.addToIndex(product);
+        this.invalidateResults(
+          outcome.changed.map((product) => product.id),
+          () => {
+            for (const product of outcome.changed) this.addToIndex(product);
+          },
+        );
         this.changesSinceSnapshot += outcome.changed.length;
         return { seq: outcome.seq, changed: outcome.changed.length, unchanged: outcome.unchanged };
       },
@@ -557,7 +567,12 @@ class SoukEngine implements Engine {
     return this.write(
       () => this.store.patch(checked),
       (outcome) => {
-        for (const product of outcome.products) this.addToIndex(product);
+        this.invalidateResults(
+          outcome.products.map((product) => product.id),
+          () => {
+            for (const product of outcome.products) this.addToIndex(product);
+          },
+        );
         this.changesSinceSnapshot += outcome.products.length;
         return outcome.products;
       },
@@ -569,7 +584,9 @@ class SoukEngine implements Engine {
     return this.write(
       () => this.store.delete(ids),
       (outcome) => {
-        for (const id of outcome.deleted) this.removeFromIndex(id);
+        this.invalidateResults(outcome.deleted, () => {
+          for (const id of outcome.deleted) this.removeFromIndex(id);
+        });
         this.changesSinceSnapshot += outcome.deleted.length;
         return { seq: outcome.seq, count: outcome.deleted.length };
       },
@@ -583,6 +600,133 @@ class SoukEngine implements Engine {
 
   async search(request: SearchRequest): Promise<SearchResponse> {
     this.assertOpen();
+    const key = this.resultCache ? this.resultCacheKey(request) : undefined;
+    if (key === undefined) return this.searchUncached(request);
+    return this.cachedSearch(this.resultCache!, key, request);
+  }
+
+  /**
+   * The result-cache key of a request, or undefined when it is not cached (an image given by path).
+   * Everything that shapes the answer is in it: the request's fields (whitespace runs in `q` collapsed),
+   * the active ranker, and for answers that can depend on them the vector spaces' versions and the
+   * feedback count. Product writes are handled by invalidateResults; rules, adapter and vacuum clear all.
+   */
+  private resultCacheKey(request: SearchRequest): string | undefined {
+    let image: string | undefined;
+    if (request.image !== undefined) {
+      if (!(request.image instanceof Uint8Array)) return undefined;
+      image = createHash('sha256').update(request.image).digest('hex');
+    }
+    const active = this.rankers.activeVersion();
+    // A learned ranker reads feedback (popularity, affinity) and vectors (similarity features).
+    const ranked =
+      request.ranker === undefined || request.ranker === 'active'
+        ? active !== undefined
+        : request.ranker !== 'none';
+    const vectors = (request.mode ?? this.config.search.mode) !== 'keyword' || ranked;
+    return canonicalJson({
+      ...request,
+      q: typeof request.q === 'string' ? request.q.replace(/\s+/g, ' ') : request.q,
+      image,
+      active,
+      feedback: ranked ? this.feedbackStats.events : undefined,
+      vectors: vectors ? [this.spaces.text.version, this.spaces.image.version] : undefined,
+    });
+  }
+
+  private async cachedSearch(
+    cache: ResultCache,
+    key: string,
+    request: SearchRequest,
+  ): Promise<SearchResponse> {
+    const started = performance.now();
+    const cached = cache.get(key);
+    if (cached) {
+      const response = structuredClone(cached);
+      response.query = request.q ?? '';
+      response.tookMs = Math.round((performance.now() - started) * 1000) / 1000;
+      return response;
+    }
+    const epoch = cache.epoch;
+    const response = await this.searchUncached(request);
+    const volatile =
+      response.suggestion !== undefined ||
+      (this.config.understanding.enabled && response.total < this.config.understanding.suggestBelow);
+    cache.set(
+      {
+        key,
+        request,
+        response: structuredClone(response),
+        pageIds: new Set(response.hits.map((hit) => hit.id)),
+        vector: response.mode !== 'keyword' || response.ranker !== undefined,
+        volatile,
+      },
+      epoch,
+    );
+    return response;
+  }
+
+  /**
+   * Applies a write to the index (`apply`) and drops exactly the cached pages it can change: those showing
+   * one of the products, every vector or few-result answer, and every entry whose query reaches one of the
+   * products in its old or its new version (its lexical match and filter evaluated on that product alone).
+   * More than `cache.maxChecksPerWrite` entry × product pairs, or a product named by a pin: everything goes.
+   */
+  private invalidateResults(ids: readonly string[], apply: () => void): void {
+    const cache = this.resultCache;
+    if (!cache || cache.size === 0 || ids.length === 0) {
+      if (cache) cache.epoch++;
+      apply();
+      return;
+    }
+    cache.dropShowing(ids);
+    cache.dropWhere((entry) => entry.vector || entry.volatile);
+    const written = new Set(ids);
+    const pinned = this.rules.merchandising.some((rule) => rule.pins.some((pin) => written.has(pin.id)));
+    const entries = [...cache.values()];
+    if (pinned || entries.length * ids.length > this.config.cache.maxChecksPerWrite) {
+      cache.clear();
+      apply();
+      return;
+    }
+    const affected = new Set<string>();
+    const check = (): void => {
+      for (const entry of entries) {
+        if (affected.has(entry.key)) continue;
+        for (const id of ids) {
+          const docId = this.index.docIdOf(id);
+          if (docId !== undefined && this.reaches(entry.request, id, docId)) {
+            affected.add(entry.key);
+            break;
+          }
+        }
+      }
+    };
+    check();
+    apply();
+    check();
+    cache.drop(affected);
+  }
+
+  /** Whether a (cached, so valid) request's result contains this product: its match and filter on it alone. */
+  private reaches(request: SearchRequest, id: string, docId: number): boolean {
+    try {
+      // A given candidate set admits products the query does not match.
+      if (request.ids?.includes(id)) return true;
+      const q = request.q ?? '';
+      const understood = understandSearch(q, this.config.understanding, this.index, this.values);
+      const filter = understood.filter(this.requestFilter(request));
+      const only = (candidate: number): boolean => candidate === docId && (!filter || filter(candidate));
+      if (understood.tokens.length === 0) {
+        return understood.text.trim() === '' && this.index.isLive(docId) && only(docId);
+      }
+      return this.matchWithSynonyms(understood.text, understood.tokens, request, only).docIds.length > 0;
+    } catch {
+      return true;
+    }
+  }
+
+  private async searchUncached(request: SearchRequest): Promise<SearchResponse> {
     const started = performance.now();
     const { limit, offset, sort } = this.pageOf(request);
     const retrieved = await this.retrieve(request);
@@ -1035,6 +1179,7 @@ class SoukEngine implements Engine {
     const write = this.rulesWrite.then(async () => {
       await this.store.setMeta(rules.RULES_META_KEY, JSON.stringify(compiled.rules));
       this.rules = compiled;
+      this.resultCache?.clear();
       this.rulesWarning = undefined;
     });
     this.rulesWrite = write.catch(() => undefined);
@@ -1453,6 +1598,7 @@ class SoukEngine implements Engine {
     );
     this.assertOpen();
     this.adapters.set(model.key, await writeQueryAdapter(this.store, adapter));
+    this.resultCache?.clear();
     return { ...report, pairSummary };
   }
 
@@ -1462,6 +1608,7 @@ class SoukEngine implements Engine {
     // The loaded model's key: a snapshot may still name an earlier version of the model.
     const { key } = await this.spaces.text.ensureModel();
     this.adapters.set(key, null);
+    this.resultCache?.clear();
     return removeQueryAdapter(this.store, key);
   }
 
@@ -1482,6 +1629,10 @@ class SoukEngine implements Engine {
    */
   onFeedback(listener: FeedbackListener): () => void {
     return this.feedbackLog.subscribe(listener);
+  }
+
+  cacheStats(): ResultCacheStats {
+    return (this.resultCache ?? new ResultCache(0)).stats(this.resultCache !== undefined);
   }
 
   async stats(): Promise<EngineStats> {
@@ -1590,6 +1741,8 @@ class SoukEngine implements Engine {
   async vacuum(): Promise<void> {
     await this.afterWrites(() => {
       const mapping = this.index.vacuum();
+      // Renumbering may reorder equal scores: cached pages go.
+      this.resultCache?.clear();
       this.values.remap(mapping, this.index.capacity);
       this.keys.remap(mapping);
       // The snapshot on disk still holds the tombstones: make the next close write a fresh one.

@@ -45,7 +45,11 @@ export function addServerOptions(command: Command, defaultPort?: number): Comman
 export function serverConfig(dataDir: string, flags: Omit<ServeFlags, 'data'>): SoukConfig {
   const adminKey = flags.adminKey || process.env.SOUK_ADMIN_KEY || undefined;
   // A server stays fresh: products written through it are embedded in the background.
-  return dataConfig(dataDir, { server: { adminKey }, embedding: { auto: flags.embed !== false } });
+  return dataConfig(dataDir, {
+    server: { adminKey },
+    embedding: { auto: flags.embed !== false },
+    cache: { enabled: true },
+  });
 }
 
 /**

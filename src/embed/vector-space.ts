@@ -74,6 +74,7 @@ export class VectorSpace {
   private draining: Promise<DrainReport> | undefined;
   private readonly listeners = new Set<(progress: DrainProgress) => void>();
   private loaded: Promise<{ key: string; dims: number }> | undefined;
+  private changes = 0;
 
   constructor(
     readonly name: string,
@@ -83,6 +84,10 @@ export class VectorSpace {
 
   get size(): number {
     return this.index?.size ?? 0;
+  }
+  /** Grows with every change of the vectors or the backlog (cached search answers depend on both). */
+  get version(): number {
+    return this.changes;
   }
   get backlog(): number {
     return this.dirty.size;
@@ -98,6 +103,7 @@ export class VectorSpace {
   note(key: number, product: Product): void {
     const want = this.encoder.want(product);
     this.wanted[key] = want;
+    this.changes++;
     if (want === '') {
       this.index?.remove(key);
       this.have[key] = '';
@@ -111,6 +117,7 @@ export class VectorSpace {
 
   /** Forgets everything (an index rebuild gives every product a new key). */
   clear(): void {
+    this.changes++;
     this.index = undefined;
     this.have = [];
     this.wanted = [];
@@ -119,6 +126,7 @@ export class VectorSpace {
 
   /** Drops a deleted product. */
   forget(key: number): void {
+    this.changes++;
     this.index?.remove(key);
     this.have[key] = '';
     this.wanted[key] = '';
@@ -146,6 +154,7 @@ export class VectorSpace {
   }
 
   private reset(): void {
+    this.changes++;
     this.index = undefined;
     this.have = [];
     this.wanted.forEach((want, key) => {
@@ -262,6 +271,7 @@ export class VectorSpace {
         else report.embedded++;
       });
       done += keys.length;
+      this.changes++;
       progress();
     }
     return report;
@@ -290,6 +300,7 @@ export class VectorSpace {
     const indexBytes = sections.uint8('index');
     this.index = indexBytes.length > 0 ? deserializeVectorIndex(indexBytes, this.config) : undefined;
     this.embedder = meta.embedder ?? undefined;
+    this.changes++;
     this.have = split('have');
     this.wanted = split('wanted');
     this.dirty.clear();
