@@ -8,6 +8,7 @@ import { errorBody, errorStatus, toHttpError } from './error-status.ts';
 import { imageHandler } from './image-route.ts';
 import { imageSearchRequest } from './image-search.ts';
 import { rewriteHit } from './image-urls.ts';
+import { installMetrics } from './metrics.ts';
 import { LANDING_PAGE_CSP, LANDING_PAGE_HTML } from './landing-page.ts';
 import { productRoutes } from './product-routes.ts';
 import { feedbackRoutes } from './feedback-routes.ts';
@@ -37,6 +38,7 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     await next();
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
   });
+  installMetrics(app, engine);
 
   app.get('/', (c) => {
     c.header('Content-Security-Policy', LANDING_PAGE_CSP);
