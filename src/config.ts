@@ -250,6 +250,8 @@ export interface ServerConfig {
   maxImageBytes: number;
   /** Key required for writes (`Authorization: Bearer <key>`); unset means writes are refused. */
   adminKey: string | undefined;
+  /** Most queries in one `POST /search/batch`. */
+  maxBatchQueries: number;
 }
 
 export interface ResolvedConfig {
@@ -303,6 +305,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     maxBodyBytes: 16 * 1024 * 1024,
     maxImageBytes: 10 * 1024 * 1024,
     adminKey: undefined,
+    maxBatchQueries: 100,
   },
   embedding: {
     text: {

@@ -1,5 +1,6 @@
 import type { ResultCacheStats } from './search/result-cache.ts';
 import type { Rules } from './rank/rules.ts';
+import type { Suggestion } from './search/suggest.ts';
 import type { AdapterReport, AdapterTrainingInput, TrainAdapterOptions } from './embed/query-adapter.ts';
 import type {
   EmbedProgress,
@@ -40,6 +41,14 @@ export interface EmbedOptions {
   spaces?: Array<'text' | 'image'>;
 }
 
+export interface SuggestOptions {
+  /** Most suggestions returned (default 10). */
+  limit?: number;
+}
+
+/** `open` once created (the index is loaded), `closing` from close() on, `closed` when done. */
+export type EngineStatus = 'open' | 'closing' | 'closed';
+
 export interface SimilarOptions {
   limit?: number;
   offset?: number;
@@ -60,6 +69,15 @@ export interface Engine {
   delete(ids: string | string[]): Promise<WriteResult>;
   get(id: string): Promise<Product | undefined>;
   search(request: SearchRequest): Promise<SearchResponse>;
+  /**
+   * Several searches answered in one pass through the embedder: the query texts that need a new vector are
+   * embedded in one call. The first failing request rejects the batch (`details.index` names it).
+   */
+  searchBatch(requests: readonly SearchRequest[]): Promise<SearchResponse[]>;
+  /** Query suggestions (autocomplete) from popular queries and product titles; prefix- and pinyin-aware. */
+  suggest(prefix: string, options?: SuggestOptions): Promise<Suggestion[]>;
+  /** Whether the engine is open, closing or closed (for readiness checks). */
+  status(): EngineStatus;
   /**
    * Products like this one (more like this, recommendations): nearest by text and image vectors, fused,
    * with a boost for a shared category, brand and attribute values; the product itself is left out.

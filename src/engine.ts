@@ -19,7 +19,14 @@ import {
 } from './embed/query-adapter.ts';
 import { collectTrainingPairs, type TrainingPairSummary } from './eval/training-pairs.ts';
 import { applyAdapter } from './vector/embedding-adapter.ts';
-import type { EmbedOptions, Engine, IngestOptions, SimilarOptions } from './engine-api.ts';
+import type {
+  EmbedOptions,
+  Engine,
+  EngineStatus,
+  IngestOptions,
+  SimilarOptions,
+  SuggestOptions,
+} from './engine-api.ts';
 import { SoukError, toSoukError } from './errors.ts';
 import { DocValues } from './filter/doc-values.ts';
 import { parseFilter } from './filter/filter-parser.ts';
@@ -68,7 +75,15 @@ import { planQuery } from './search/query-plan.ts';
 import { topK } from './search/top-k.ts';
 import { canonicalJson, ResultCache, type ResultCacheStats } from './search/result-cache.ts';
 import { suggestQuery, understandSearch, type UnderstoodQuery } from './search/understood-query.ts';
+import {
+  normalizeSuggestText,
+  pinyinPrefixReadings,
+  rankSuggestions,
+  type Suggestion,
+  type SuggestionCandidate,
+} from './search/suggest.ts';
 import { createMemoryStore } from './store/memory-store.ts';
+import { DeferredEmbedding, QueryBatch } from './embed/query-batch.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
 import type { Store } from './store/store.ts';
 import { analyze, containsCjk } from './text/analyzer.ts';
@@ -177,6 +192,12 @@ function indexOptions(config: ResolvedConfig): LexicalIndexOptions {
   };
 }
 
+/** A search batch's error, naming the request it came from in `details.index`. */
+function batchError(error: unknown, index: number): SoukError {
+  const cause = toSoukError(error);
+  return new SoukError(cause.code, cause.message, { ...cause.details, index }, { cause });
+}
+
 function firstError(errors: LineError[], where: string): SoukError {
   const error = errors[0]!;
   const code = error.code === 'MISSING_FIELD' ? 'MISSING_FIELD' : 'INVALID_FIELD';
@@ -197,6 +218,8 @@ class SoukEngine implements Engine {
   private closed = false;
   /** Set while closing: background embedding stops between batches. */
   private closing = false;
+  /** Set as soon as close() is called (status() reports `closing`). */
+  private closeStarted = false;
   private changesSinceSnapshot = 0;
   private keys = new ProductKeys();
   private readonly encoders: Encoders;
@@ -209,6 +232,8 @@ class SoukEngine implements Engine {
   private readonly queryVectors = new Map<string, Float32Array>();
   /** Result pages (cache.enabled), invalidated exactly by writes (see cachedSearch / invalidateResults). */
   private readonly resultCache: ResultCache | undefined;
+  /** Requests of a searchBatch run, with the batch that embeds their query texts together. */
+  private readonly queryBatches = new WeakMap<SearchRequest, QueryBatch>();
   /** The query adapter of each text model (by embedder key; null: none stored), read once from the store. */
   private readonly adapters = new Map<string, QueryAdapter | null>();
   private readonly requeue = new Set<VectorSpace>();
@@ -770,6 +795,96 @@ class SoukEngine implements Engine {
     return response;
   }
 
+  /**
+   * Several searches with one embedder call for their query texts (see QueryBatch): searches that need no
+   * new query vector are answered in the first pass, the others after the texts were embedded together.
+   * The first failing search (by index) rejects the batch, with `details.index` naming it.
+   */
+  async searchBatch(requests: readonly SearchRequest[]): Promise<SearchResponse[]> {
+    this.assertOpen();
+    const batch = new QueryBatch();
+    const copies = requests.map((request) => ({ ...request }));
+    const results: Array<SearchResponse | undefined> = [];
+    const deferred: number[] = [];
+    const run = async (i: number): Promise<void> => {
+      try {
+        results[i] = await this.search(copies[i]!);
+      } catch (error) {
+        if (error instanceof DeferredEmbedding) deferred.push(i);
+        else throw batchError(error, i);
+      }
+    };
+    for (const [i, request] of copies.entries()) {
+      this.queryBatches.set(request, batch);
+      await run(i);
+    }
+    if (deferred.length > 0) {
+      await batch.embedAll();
+      for (const i of deferred.splice(0)) await run(i);
+    }
+    return results as SearchResponse[];
+  }
+
+  /**
+   * Query suggestions for what a shopper has typed: popular queries (feedback) and titles of products
+   * the prefix finds, prefix- and pinyin-aware (see search/suggest.ts).
+   */
+  async suggest(prefix: string, options: SuggestOptions = {}): Promise<Suggestion[]> {
+    this.assertOpen();
+    const limit = options.limit ?? 10;
+    if (prefix.length > this.config.search.maxQueryLength) {
+      throw new SoukError(
+        'INVALID_REQUEST',
+        `q is longer than ${this.config.search.maxQueryLength} characters`,
+        {
+          field: 'q',
+        },
+      );
+    }
+    const typed = normalizeSuggestText(prefix);
+    const compact = typed.replace(/ /g, '');
+    const readings = /^[a-z]+$/.test(compact) ? pinyinPrefixReadings(compact, this.index) : [];
+    const candidates: SuggestionCandidate[] = [...this.popularQueries()];
+    if (typed !== '') {
+      for (const q of [typed, ...readings]) {
+        const response = await this.search({
+          q,
+          mode: 'keyword',
+          limit: limit * 3,
+          highlight: false,
+          ranker: 'none',
+        });
+        for (const hit of response.hits)
+          candidates.push({ text: hit.title, source: 'product', weight: hit.score });
+      }
+    }
+    return rankSuggestions(typed, candidates, { limit, chinesePrefixes: readings });
+  }
+
+  private popularQueryCache: { events: number; queries: SuggestionCandidate[] } | undefined;
+
+  /** Queries shoppers acted on, weighted by their clicks, carts and purchases (recomputed after feedback). */
+  private popularQueries(): SuggestionCandidate[] {
+    const stats = this.feedbackStats;
+    if (this.popularQueryCache?.events === stats.events) return this.popularQueryCache.queries;
+    const queries: SuggestionCandidate[] = [];
+    for (const query of stats.queries()) {
+      if (query.trim() === '') continue;
+      let weight = 0;
+      for (const pair of stats.queryProductStats(query).values()) {
+        weight += pair.clicks + 2 * pair.carts + 3 * pair.purchases + 0.05 * pair.impressions;
+      }
+      if (weight > 0) queries.push({ text: query, source: 'query', weight });
+    }
+    this.popularQueryCache = { events: stats.events, queries };
+    return queries;
+  }
+
+  /** `open` from creation until close() starts, `closing` meanwhile, then `closed`. */
+  status(): EngineStatus {
+    return this.closed ? 'closed' : this.closeStarted ? 'closing' : 'open';
+  }
+
   /** Candidate retrieval: lexical and vector lists, fused, before any learned re-ranking. */
   private async retrieve(request: SearchRequest): Promise<Retrieved> {
     const { search } = this.config;
@@ -836,6 +951,7 @@ class SoukEngine implements Engine {
             warnings,
             mode === 'semantic',
             probe,
+            this.queryBatches.get(request),
           );
           if (textList) lists.push({ ...textList, weight: mode === 'semantic' ? 1 : textWeight });
         }
@@ -1308,6 +1424,7 @@ class SoukEngine implements Engine {
     warnings: string[],
     required: boolean,
     probe: QueryProbe = {},
+    batch?: QueryBatch,
   ): Promise<{ docIds: Int32Array; scores: Float32Array } | undefined> {
     const space = this.spaces.text;
     let vector: Float32Array;
@@ -1320,10 +1437,11 @@ class SoukEngine implements Engine {
       // A trained query adapter maps the model's vector: cached per adapter, never mixed with raw vectors.
       const adapter = await this.queryAdapter(model.key);
       vector = await this.queryVector(`t\u0000${adapter?.tag ?? ''}\u0000${text}`, async () => {
-        const raw = (await embedder.embed([text], 'query'))[0]!;
+        const raw = batch ? await batch.vector(embedder, text) : (await embedder.embed([text], 'query'))[0]!;
         return adapter && raw.length === adapter.dims ? applyAdapter(adapter.weights, raw) : raw;
       });
     } catch (error) {
+      if (error instanceof DeferredEmbedding) throw error;
       if (required) throw toSoukError(error);
       warnings.push(`text embedder unavailable, keyword results only: ${toSoukError(error).message}`);
       return undefined;
@@ -1771,6 +1889,7 @@ class SoukEngine implements Engine {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closeStarted = true;
     await this.applied;
     await this.online?.idle();
     await this.feedbackLog.close();

@@ -13,6 +13,8 @@ import { LANDING_PAGE_CSP, LANDING_PAGE_HTML } from './landing-page.ts';
 import { productRoutes } from './product-routes.ts';
 import { feedbackRoutes } from './feedback-routes.ts';
 import { rulesRoutes } from './rules-routes.ts';
+import { batchRoutes } from './batch-routes.ts';
+import { DOCS_PAGE_CSP, docsPage, OPENAPI_DOCUMENT } from './openapi.ts';
 import { searchRequestFromBody, searchRequestFromQuery } from './search-params.ts';
 import type { SearchRequest } from '../types.ts';
 
@@ -49,6 +51,15 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     const stats = await engine.stats();
     return c.json({ status: 'ok', products: stats.products, seq: stats.seq });
   });
+  app.get('/ready', (c) => {
+    const status = engine.status();
+    return status === 'open' ? c.json({ status: 'ready' }) : c.json({ status }, 503);
+  });
+  app.get('/openapi.json', (c) => c.json(OPENAPI_DOCUMENT));
+  app.get('/docs', (c) => {
+    c.header('Content-Security-Policy', DOCS_PAGE_CSP);
+    return c.html(docsPage());
+  });
 
   const search = async (request: SearchRequest) => {
     const response = await engine.search(request);
@@ -60,6 +71,8 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   app.post('/search', async (c) =>
     c.json(await search(searchRequestFromBody(await readJsonBody(c.req.raw, maxBodyBytes), limits))),
   );
+
+  batchRoutes(app, { engine, limits, maxBodyBytes, maxBatchQueries: config.server.maxBatchQueries });
 
   const imageLimits = { ...limits, maxImageBytes: config.server.maxImageBytes };
   app.post('/search/image', async (c) =>
