@@ -15,4 +15,30 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // The web page's ES modules run in the browser.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'navigator',
+          'location',
+          'history',
+          'localStorage',
+          'sessionStorage',
+          'fetch',
+          'FormData',
+          'URLSearchParams',
+          'DOMParser',
+          'crypto',
+          'setTimeout',
+          'clearTimeout',
+          'HTMLInputElement',
+          'HTMLSelectElement',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -71,14 +71,14 @@ describe('GET /health and /', () => {
     assert.ok(body.seq > 0);
   });
 
-  it('serves the landing page with a search box', async () => {
+  it('serves the web page with a search box', async () => {
     const response = await app.request('/');
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
-    assert.match(response.headers.get('content-security-policy') ?? '', /script-src 'sha256-/);
+    assert.match(response.headers.get('content-security-policy') ?? '', /script-src 'self'/);
     const html = await response.text();
-    assert.match(html, /<input type="search"/);
-    assert.match(html, /fetch\('\/search\?'/);
+    assert.match(html, /type="search"/);
+    assert.match(html, /src="\/web\/app\.js"/);
   });
 });
 

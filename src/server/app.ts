@@ -9,8 +9,9 @@ import { imageHandler } from './image-route.ts';
 import { imageSearchRequest } from './image-search.ts';
 import { rewriteHit } from './image-urls.ts';
 import { installMetrics } from './metrics.ts';
-import { LANDING_PAGE_CSP, LANDING_PAGE_HTML } from './landing-page.ts';
 import { productRoutes } from './product-routes.ts';
+import { clickEventRoutes } from './click-events.ts';
+import { webRoutes } from './web-static.ts';
 import { feedbackRoutes } from './feedback-routes.ts';
 import { rulesRoutes } from './rules-routes.ts';
 import { batchRoutes } from './batch-routes.ts';
@@ -42,10 +43,8 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   });
   installMetrics(app, engine);
 
-  app.get('/', (c) => {
-    c.header('Content-Security-Policy', LANDING_PAGE_CSP);
-    return c.html(LANDING_PAGE_HTML);
-  });
+  // The shopper page from web/ at / and /web/*; its clicks go to the public, bounded /events/click.
+  webRoutes(app);
 
   app.get('/health', async (c) => {
     const stats = await engine.stats();
@@ -97,6 +96,7 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   app.route('/products', productRoutes({ engine, maxBodyBytes }));
   app.on('POST', ['/feedback', '/feedback/*'], adminOnly);
   app.route('/feedback', feedbackRoutes({ engine, maxBodyBytes }));
+  app.route('/events', clickEventRoutes({ engine }));
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/rules', adminOnly);
   app.route('/rules', rulesRoutes({ engine, maxBodyBytes }));
 
