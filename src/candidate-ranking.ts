@@ -59,6 +59,35 @@ function cosine(a: Float32Array | undefined, b: Float32Array | undefined): numbe
   return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : NaN;
 }
 
+/** Padded character trigrams of a word (`hoodie` → ` ho`, `hoo`, …, `ie `). */
+function addTrigrams(word: string, into: Set<string>): void {
+  const padded = ` ${word} `;
+  for (let i = 0; i + 3 <= padded.length; i++) into.add(padded.slice(i, i + 3));
+}
+
+/** Latin words and numbers only: Chinese is matched by characters and bigrams already. */
+function isLatinKey(key: string): boolean {
+  return key !== '' && !containsCjk(key) && key.charCodeAt(0) !== 2;
+}
+
+function trigramOverlap(index: LexicalIndex, tokens: readonly Token[], docIds: Int32Array): Float32Array {
+  const out = new Float32Array(docIds.length);
+  const wanted = new Set<string>();
+  for (const token of tokens) if (isLatinKey(token.term)) addTrigrams(token.term, wanted);
+  if (wanted.size === 0) return out;
+  docIds.forEach((docId, i) => {
+    const have = new Set<string>();
+    for (const termId of index.documentTermIds(docId)) {
+      const key = index.termKeyOf(termId);
+      if (key !== undefined && isLatinKey(key)) addTrigrams(key, have);
+    }
+    let shared = 0;
+    for (const trigram of wanted) if (have.has(trigram)) shared++;
+    out[i] = shared / wanted.size;
+  });
+  return out;
+}
+
 export function rankingFeatureNames(sources: Pick<RankingSources, 'fields'>): string[] {
   return featureNames(sources.fields);
 }
@@ -113,9 +142,11 @@ export function candidateFeatures(
     reviews,
     titleLength,
     recency,
+    trigramOverlap: trigramOverlap(sources.index, query.tokens, docIds),
     signals: sources.signals?.(query, docIds) ?? {},
     query: {
       terms,
+      matches: query.lexical?.docIds.length ?? 0,
       hasNumber: query.tokens.some((token) => token.kind === 'number'),
       cjk: containsCjk(query.q),
     },

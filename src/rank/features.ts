@@ -41,9 +41,11 @@ export interface CandidateEvidence {
   titleLength: Float32Array;
   /** 0 (oldest write) … 1 (newest write) among live products. */
   recency: Float32Array;
+  /** Share of the query words' character trigrams found in the product's indexed words (misspellings, compounds). */
+  trigramOverlap: Float32Array;
   /** Per signal name, one value per candidate. */
   signals: Partial<Record<SignalName, Float32Array>>;
-  query: { terms: number; hasNumber: boolean; cjk: boolean };
+  query: { terms: number; hasNumber: boolean; cjk: boolean; matches: number };
 }
 
 export function featureNames(fields: readonly string[]): string[] {
@@ -64,7 +66,9 @@ export function featureNames(fields: readonly string[]): string[] {
     'reviews_log',
     'title_length',
     'recency',
+    'trigram_overlap',
     'query_terms',
+    'query_matches_log',
     'query_has_number',
     'query_cjk',
     ...SIGNAL_NAMES,
@@ -121,7 +125,9 @@ export function buildFeatures(evidence: CandidateEvidence): Float32Array {
     put(Math.log1p(Number.isFinite(evidence.reviews[c]!) ? evidence.reviews[c]! : 0));
     put(evidence.titleLength[c]!);
     put(evidence.recency[c]!);
+    put(evidence.trigramOverlap[c]!);
     put(evidence.query.terms);
+    put(Math.log1p(evidence.query.matches));
     put(evidence.query.hasNumber ? 1 : 0);
     put(evidence.query.cjk ? 1 : 0);
     for (const name of SIGNAL_NAMES) put(evidence.signals[name]?.[c] ?? 0);
