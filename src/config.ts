@@ -252,6 +252,12 @@ export interface ServerConfig {
   adminKey: string | undefined;
   /** Most queries in one `POST /search/batch`. */
   maxBatchQueries: number;
+  /** Search routes need a search key (`POST /keys`) or the admin key; false: public search. */
+  searchKeyRequired: boolean;
+  /** Origins allowed by CORS (`*` for any); none: no CORS headers, cross-origin browsers are refused. */
+  cors: { origins: string[] };
+  /** Token bucket per client address for searches without a key; unset: unlimited. */
+  anonymousRateLimit: { perMinute: number; burst?: number } | undefined;
 }
 
 export interface ResolvedConfig {
@@ -306,6 +312,9 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     maxImageBytes: 10 * 1024 * 1024,
     adminKey: undefined,
     maxBatchQueries: 100,
+    searchKeyRequired: false,
+    cors: { origins: [] },
+    anonymousRateLimit: undefined,
   },
   embedding: {
     text: {

@@ -91,6 +91,9 @@ export interface Engine {
   setRules(rules: Rules): Promise<Rules>;
   /** The current search rules (empty lists when none were set). */
   getRules(): Promise<Rules>;
+  /** Server settings kept with the data (e.g. hashed API keys), under `server:`-prefixed metadata keys. */
+  getServerMeta(key: string): Promise<string | undefined>;
+  setServerMeta(key: string, value: string): Promise<void>;
   /** Embeds every product whose embedded text or photo changed (or all, after a model change). */
   embed(options?: EmbedOptions): Promise<EmbedReport>;
   stats(): Promise<EngineStats>;

@@ -1308,6 +1308,16 @@ class SoukEngine implements Engine {
     return structuredClone(this.rules.rules);
   }
 
+  async getServerMeta(key: string): Promise<string | undefined> {
+    this.assertOpen();
+    return this.store.getMeta(`server:${key}`);
+  }
+
+  async setServerMeta(key: string, value: string): Promise<void> {
+    this.assertOpen();
+    await this.store.setMeta(`server:${key}`, value);
+  }
+
   /** Rules stored by an earlier run; unusable ones are not applied and every search says so. */
   private async loadRules(): Promise<void> {
     const stored = await this.store.getMeta(rules.RULES_META_KEY);

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'PRODUCT_NOT_FOUND',
   'PAYLOAD_TOO_LARGE',
   'UNAUTHORIZED',
+  'RATE_LIMITED',
   'NOT_FOUND',
   'INVALID_IMAGE',
   // embedding models

@@ -18,7 +18,7 @@ import type { SoukErrorCode } from '../errors.ts';
  * | 69   | model unavailable (EX_UNAVAILABLE)        | EMBEDDER_NOT_CONFIGURED, MODEL_NOT_FOUND, EMBEDDING_FAILED   |
  * | 73   | data directory read-only (EX_CANTCREAT)   | STORE_READ_ONLY                                              |
  * | 74   | store I/O error (EX_IOERR)                | STORE_ERROR, SNAPSHOT_INVALID                                |
- * | 75   | disk full, retry after freeing space      | DISK_FULL                                                    |
+ * | 75   | disk full, retry after freeing space      | DISK_FULL, RATE_LIMITED                                      |
  * |      | (EX_TEMPFAIL)                             |                                                              |
  * | 77   | not authorised (EX_NOPERM)                | UNAUTHORIZED                                                 |
  * | 130  | interrupted by a second Ctrl-C            |                                                              |
@@ -51,6 +51,8 @@ export const EXIT_CODES: Record<SoukErrorCode, number> = {
   RANKER_NOT_FOUND: EXIT_NOT_FOUND,
   PAYLOAD_TOO_LARGE: EXIT_DATA_ERROR,
   UNAUTHORIZED: EXIT_NO_PERMISSION,
+  // A server's rate limit (`souk` talking to a server): try again later, like EX_TEMPFAIL says.
+  RATE_LIMITED: EXIT_DISK_FULL,
   NOT_FOUND: EXIT_NOT_FOUND,
   INVALID_IMAGE: EXIT_DATA_ERROR,
   EMBEDDER_NOT_CONFIGURED: EXIT_UNAVAILABLE,

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { resolveConfig, type ResolvedConfig, type SoukConfig } from '../config.ts';
 import type { Engine, SimilarOptions } from '../engine-api.ts';
 import { SoukError } from '../errors.ts';
+import { ApiKeys, keyRoutes, RateLimiter, scopedEngine, searchAccess } from './api-keys.ts';
 import { requireAdminKey } from './auth.ts';
 import { readJsonBody } from './body.ts';
 import { errorBody, errorStatus, toHttpError } from './error-status.ts';
@@ -41,6 +43,13 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     await next();
     c.res.headers.set('X-Content-Type-Options', 'nosniff');
   });
+  const { origins } = config.server.cors;
+  if (origins.length > 0) {
+    const origin = origins.includes('*') ? '*' : origins;
+    app.use(
+      cors({ origin, allowHeaders: ['Authorization', 'Content-Type'], exposeHeaders: ['Retry-After'] }),
+    );
+  }
   installMetrics(app, engine);
 
   // The shopper page from web/ at / and /web/*; its clicks go to the public, bounded /events/click.
@@ -60,8 +69,14 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     return c.html(docsPage());
   });
 
+  // Search keys (POST /keys): scoped keys' filters are ANDed in by searchEngine, within their rate limits.
+  const keys = new ApiKeys(engine);
+  const limiter = new RateLimiter();
+  const searchEngine = scopedEngine(engine);
+  app.on(['GET', 'POST'], SEARCH_PATHS, searchAccess({ keys, limiter, ...config.server }));
+
   const search = async (request: SearchRequest) => {
-    const response = await engine.search(request);
+    const response = await searchEngine.search(request);
     return { ...response, hits: response.hits.map(rewriteHit) };
   };
   app.get('/search', async (c) =>
@@ -71,7 +86,12 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     c.json(await search(searchRequestFromBody(await readJsonBody(c.req.raw, maxBodyBytes), limits))),
   );
 
-  batchRoutes(app, { engine, limits, maxBodyBytes, maxBatchQueries: config.server.maxBatchQueries });
+  batchRoutes(app, {
+    engine: searchEngine,
+    limits,
+    maxBodyBytes,
+    maxBatchQueries: config.server.maxBatchQueries,
+  });
 
   const imageLimits = { ...limits, maxImageBytes: config.server.maxImageBytes };
   app.post('/search/image', async (c) =>
@@ -85,7 +105,7 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
     if (query.limit !== undefined) options.limit = query.limit;
     if (query.offset !== undefined) options.offset = query.offset;
     if (query.filter !== undefined) options.filter = query.filter;
-    const response = await engine.similar(c.req.param('id'), options);
+    const response = await searchEngine.similar(c.req.param('id'), options);
     return c.json({ ...response, hits: response.hits.map(rewriteHit) });
   });
 
@@ -99,6 +119,9 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   app.route('/events', clickEventRoutes({ engine }));
   app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '/rules', adminOnly);
   app.route('/rules', rulesRoutes({ engine, maxBodyBytes }));
+  app.use('/keys', adminOnly);
+  app.use('/keys/*', adminOnly);
+  app.route('/keys', keyRoutes(keys, limiter, maxBodyBytes));
 
   app.notFound((c) => {
     const error = new SoukError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`, {
@@ -117,6 +140,16 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
 
   return app;
 }
+
+/** Routes that need a search key when `server.searchKeyRequired` is set. */
+const SEARCH_PATHS = [
+  '/search',
+  '/search/image',
+  '/search/batch',
+  '/rerank',
+  '/suggest',
+  '/products/:id/similar',
+];
 
 function defaultServerErrorLog(error: SoukError, request: Request): void {
   const { pathname } = new URL(request.url);

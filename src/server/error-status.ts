@@ -20,6 +20,7 @@ import { SoukError, toSoukError, type SoukErrorCode, type SoukErrorDetails } fro
  * | PRODUCT_NOT_FOUND   | 404    |
  * | PAYLOAD_TOO_LARGE   | 413    |
  * | UNAUTHORIZED        | 401    |
+ * | RATE_LIMITED        | 429    |
  * | NOT_FOUND           | 404    |
  * | INVALID_IMAGE       | 400    |
  * | EMBEDDER_NOT_CONFIGURED | 400 |
@@ -48,6 +49,8 @@ export const HTTP_STATUS: Record<SoukErrorCode, ContentfulStatusCode> = {
   PRODUCT_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHORIZED: 401,
+  // Sent with Retry-After (seconds until the key's or address's bucket has a token again).
+  RATE_LIMITED: 429,
   NOT_FOUND: 404,
   INVALID_IMAGE: 400,
   // The request asked for a retrieval mode this engine was configured without (see `embedding`).

@@ -359,6 +359,31 @@ export const OPENAPI_DOCUMENT: Json = {
         responses: { ...ok('The rules as stored'), ...errors('400', '401') },
       },
     },
+    '/keys': {
+      post: {
+        summary:
+          'Create a search key {filter?, rateLimit?: {perMinute, burst?}, name?}; the key is shown once',
+        security: admin,
+        requestBody: { required: true, content: json({ type: 'object' }) },
+        responses: {
+          '201': { description: 'id, key, scope, filter, rateLimit', content: json({ type: 'object' }) },
+          ...errors('400', '401'),
+        },
+      },
+      get: {
+        summary: 'The search keys (no secrets)',
+        security: admin,
+        responses: { ...ok('{"keys": [...]}'), ...errors('401') },
+      },
+    },
+    '/keys/{id}': {
+      delete: {
+        summary: 'Revoke a search key',
+        security: admin,
+        parameters: [pathId],
+        responses: { ...ok('Revoked'), ...errors('401', '404') },
+      },
+    },
     '/metrics': {
       get: {
         summary: 'Prometheus metrics (requests, latencies, engine counters)',
