@@ -24,7 +24,7 @@ import type {
 } from './ranker-training.ts';
 
 import type { FeedbackImportOptions, FeedbackImportReport } from './engine-feedback.ts';
-import type { FeedbackEvent, FeedbackResult } from './types.ts';
+import type { FeedbackEvent, FeedbackResult, LoggedFeedback } from './types.ts';
 
 export interface IngestOptions {
   /** Any bad line fails the whole load and nothing is written. */
@@ -105,6 +105,8 @@ export interface Engine {
    * Resolves once they are durable and counted in the feedback aggregates.
    */
   feedback(events: FeedbackEvent | FeedbackEvent[]): Promise<FeedbackResult>;
+  /** Logged feedback events after feedback-log number `sinceSeq`, oldest first, at most `limit` (analytics). */
+  feedbackEvents(sinceSeq: number, limit?: number): Promise<LoggedFeedback[]>;
   /** Imports a `.jsonl` / `.ndjson` / `.csv` file of feedback events (bad lines reported, or `strict`). */
   importFeedback(file: string, options?: FeedbackImportOptions): Promise<FeedbackImportReport>;
   /**

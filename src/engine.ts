@@ -51,7 +51,7 @@ import {
   type FeedbackImportReport,
   type FeedbackListener,
 } from './engine-feedback.ts';
-import type { FeedbackEvent, FeedbackResult } from './types.ts';
+import type { FeedbackEvent, FeedbackResult, LoggedFeedback } from './types.ts';
 import * as rules from './rank/rules.ts';
 import {
   rankerOf,
@@ -1744,6 +1744,11 @@ class SoukEngine implements Engine {
   async feedback(events: FeedbackEvent | FeedbackEvent[]): Promise<FeedbackResult> {
     this.assertOpen();
     return this.feedbackLog.record(events);
+  }
+
+  async feedbackEvents(sinceSeq: number, limit?: number): Promise<LoggedFeedback[]> {
+    this.assertOpen();
+    return this.store.feedbackSince(sinceSeq, limit);
   }
 
   async importFeedback(file: string, options?: FeedbackImportOptions): Promise<FeedbackImportReport> {

@@ -1,12 +1,19 @@
 import type { Command } from 'commander';
 import type { Engine } from '../engine-api.ts';
 import type { SoukConfig } from '../config.ts';
+import { envSettings, loadConfigFile } from '../config-file.ts';
+import { SoukError } from '../errors.ts';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../server/request-log.ts';
 import { startServer } from '../server/start-server.ts';
 import { EXIT_INTERRUPTED } from './exit-codes.ts';
 import { dataConfig, parseInteger, withEngine } from './options.ts';
 
 export interface ServeFlags {
   data: string;
+  /** JSON file with a partial SoukConfig (flags > environment > file > defaults). */
+  config?: string;
+  /** pino level; also SOUK_LOG_LEVEL (default info). */
+  logLevel?: string;
   port?: number;
   host?: string;
   adminKey?: string;
@@ -19,10 +26,11 @@ export function registerServe(program: Command): void {
     program
       .command('serve')
       .description('serve a data directory over HTTP (search, products, images)')
-      .requiredOption('-d, --data <dir>', 'data directory holding the store'),
-  ).action(async (flags: ServeFlags) => {
-    const config = serverConfig(flags.data, flags);
-    await withEngine(config, (engine) => serveUntilSignal(engine, config, flags), { create: true });
+      .option('-d, --data <dir>', 'data directory holding the store (or SOUK_DATA, or dataDir in --config)')
+      .option('-c, --config <file>', 'JSON file with a partial configuration (or SOUK_CONFIG)'),
+  ).action(async (flags: Partial<ServeFlags>) => {
+    const { config, flags: resolved } = layeredServeConfig(flags);
+    await withEngine(config, (engine) => serveUntilSignal(engine, config, resolved), { create: true });
   });
 }
 
@@ -35,6 +43,10 @@ export function addServerOptions(command: Command, defaultPort?: number): Comman
     )
     .option('--host <host>', 'interface to bind (default: 127.0.0.1, this machine only)')
     .option('--no-embed', 'do not embed new and changed products in the background')
+    .option(
+      '--log-level <level>',
+      `request and lifecycle log level: ${LOG_LEVELS.join(', ')} (default: info)`,
+    )
     .option(
       '--admin-key <key>',
       'key that writes must send as "Authorization: Bearer <key>"; prefer the SOUK_ADMIN_KEY environment ' +
@@ -53,6 +65,58 @@ export function serverConfig(dataDir: string, flags: Omit<ServeFlags, 'data'>): 
 }
 
 /**
+ * `souk serve` configuration from flags > environment (SOUK_PORT, SOUK_HOST, SOUK_DATA, SOUK_ADMIN_KEY,
+ * SOUK_LOG_LEVEL, SOUK_CONFIG) > config file > defaults. Returns the config and the flags with host, port
+ * and log level resolved.
+ */
+export function layeredServeConfig(
+  flags: Partial<ServeFlags>,
+  env: NodeJS.ProcessEnv = process.env,
+): { config: SoukConfig; flags: Omit<ServeFlags, 'data'> } {
+  const fromEnv = envSettings(env);
+  const configFile = flags.config ?? fromEnv.config;
+  const file = configFile !== undefined ? loadConfigFile(configFile) : {};
+  const dataDir = flags.data ?? fromEnv.data ?? file.dataDir ?? undefined;
+  if (dataDir === undefined) {
+    throw new SoukError(
+      'INVALID_REQUEST',
+      'No data directory: pass --data <dir>, set SOUK_DATA, or give dataDir in the --config file',
+      { field: 'dataDir' },
+    );
+  }
+  const host = flags.host ?? fromEnv.host ?? file.server?.host;
+  const port = flags.port ?? fromEnv.port ?? file.server?.port;
+  const adminKey = flags.adminKey || fromEnv.adminKey || file.server?.adminKey || undefined;
+  const logLevel = flags.logLevel ?? fromEnv.logLevel;
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new SoukError('INVALID_REQUEST', `log level must be one of ${LOG_LEVELS.join(', ')}`, {
+      field: flags.logLevel !== undefined ? '--log-level' : 'SOUK_LOG_LEVEL',
+    });
+  }
+  const { dataDir: _ignored, ...rest } = file;
+  void _ignored;
+  const config = dataConfig(dataDir, {
+    ...rest,
+    server: {
+      ...file.server,
+      adminKey,
+      ...(host !== undefined ? { host } : {}),
+      ...(port !== undefined ? { port } : {}),
+    },
+    // A server stays fresh (background embedding) and caches result pages unless the file says otherwise.
+    embedding: { ...file.embedding, auto: flags.embed === false ? false : (file.embedding?.auto ?? true) },
+    cache: { enabled: true, ...file.cache },
+  });
+  const resolved: Omit<ServeFlags, 'data'> = {};
+  if (host !== undefined) resolved.host = host;
+  if (port !== undefined) resolved.port = port;
+  if (adminKey !== undefined) resolved.adminKey = adminKey;
+  if (logLevel !== undefined) resolved.logLevel = logLevel;
+  if (flags.embed !== undefined) resolved.embed = flags.embed;
+  return { config, flags: resolved };
+}
+
+/**
  * Serves until SIGINT or SIGTERM, then stops taking requests, lets in-flight ones (including writes)
  * finish, and returns so the caller closes the engine. A second signal gives up waiting.
  */
@@ -63,14 +127,17 @@ export async function serveUntilSignal(
   { defaultPort, afterListen }: { defaultPort?: number; afterListen?: (url: string) => void } = {},
 ): Promise<void> {
   const port = flags.port ?? defaultPort;
+  const logger = createLogger((flags.logLevel ?? process.env.SOUK_LOG_LEVEL ?? 'info') as LogLevel);
   const server = await startServer(engine, {
     config,
+    logger,
     ...(flags.host !== undefined ? { host: flags.host } : {}),
     ...(port !== undefined ? { port } : {}),
   });
   if (config.server?.adminKey === undefined) {
     process.stdout.write('writes are disabled: set SOUK_ADMIN_KEY or pass --admin-key to enable them\n');
   }
+  logger.info({ url: server.url, dataDir: config.dataDir ?? null, pid: process.pid }, 'started');
   afterListen?.(server.url);
   // Printed last: scripts and tests wait for this line, and everything above is then already out.
   process.stdout.write(`souk listening on ${server.url}\n`);
@@ -86,5 +153,7 @@ export async function serveUntilSignal(
   process.once('SIGINT', giveUp);
   process.once('SIGTERM', giveUp);
   process.stderr.write(`souk: ${signal} received, finishing in-flight requests\n`);
+  logger.info({ signal }, 'shutting down');
   await server.close();
+  logger.info('stopped');
 }

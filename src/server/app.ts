@@ -20,12 +20,20 @@ import { batchRoutes } from './batch-routes.ts';
 import { DOCS_PAGE_CSP, docsPage, OPENAPI_DOCUMENT } from './openapi.ts';
 import { searchRequestFromBody, searchRequestFromQuery } from './search-params.ts';
 import type { SearchRequest } from '../types.ts';
+import type { Logger } from 'pino';
+import { SearchLog } from '../analytics/aggregate.ts';
+import { analyticsRoutes } from './analytics-routes.ts';
+import { installRequestLog, noteSearchMode, silentLogger } from './request-log.ts';
 
 export interface AppOptions {
   /** Server and search limits are read from here (`server.adminKey`, `server.maxBodyBytes`, `search.*`). */
   config?: SoukConfig | ResolvedConfig;
   /** Receives unexpected (5xx) errors; by default they are written to stderr. */
   onServerError?: (error: SoukError, request: Request) => void;
+  /** Request log (pino); none by default, so tests stay quiet. */
+  logger?: Logger;
+  /** Where answered searches are counted for `/analytics/*` (a new bounded log by default). */
+  searchLog?: SearchLog;
 }
 
 /**
@@ -50,7 +58,9 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
       cors({ origin, allowHeaders: ['Authorization', 'Content-Type'], exposeHeaders: ['Retry-After'] }),
     );
   }
+  installRequestLog(app, options.logger ?? silentLogger);
   installMetrics(app, engine);
+  const searchLog = options.searchLog ?? new SearchLog();
 
   // The shopper page from web/ at / and /web/*; its clicks go to the public, bounded /events/click.
   webRoutes(app);
@@ -75,15 +85,24 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   const searchEngine = scopedEngine(engine);
   app.on(['GET', 'POST'], SEARCH_PATHS, searchAccess({ keys, limiter, ...config.server }));
 
-  const search = async (request: SearchRequest) => {
+  const search = async (request: SearchRequest, raw?: Request) => {
     const response = await searchEngine.search(request);
+    searchLog.record(request.q, response.total);
+    if (raw) noteSearchMode(raw, response.mode);
     return { ...response, hits: response.hits.map(rewriteHit) };
   };
   app.get('/search', async (c) =>
-    c.json(await search(searchRequestFromQuery((name) => c.req.query(name), limits))),
+    c.json(
+      await search(
+        searchRequestFromQuery((name) => c.req.query(name), limits),
+        c.req.raw,
+      ),
+    ),
   );
   app.post('/search', async (c) =>
-    c.json(await search(searchRequestFromBody(await readJsonBody(c.req.raw, maxBodyBytes), limits))),
+    c.json(
+      await search(searchRequestFromBody(await readJsonBody(c.req.raw, maxBodyBytes), limits), c.req.raw),
+    ),
   );
 
   batchRoutes(app, {
@@ -122,6 +141,8 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
   app.use('/keys', adminOnly);
   app.use('/keys/*', adminOnly);
   app.route('/keys', keyRoutes(keys, limiter, maxBodyBytes));
+  app.use('/analytics/*', adminOnly);
+  app.route('/analytics', analyticsRoutes({ engine, searches: searchLog }));
 
   app.notFound((c) => {
     const error = new SoukError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`, {

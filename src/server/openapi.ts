@@ -41,6 +41,11 @@ const SEARCH_QUERY_PARAMETERS = [
   query('userId', 'string', 'Shopper id for personalised ranking'),
 ];
 
+const ANALYTICS_PARAMETERS = [
+  query('period', 'string', '24h (default), 7d, 30d or all'),
+  query('limit', 'integer', 'Rows, 1 to 1000 (default 20)'),
+];
+
 export const OPENAPI_DOCUMENT: Json = {
   openapi: '3.1.0',
   info: {
@@ -348,6 +353,36 @@ export const OPENAPI_DOCUMENT: Json = {
         summary: 'One shopper click from the public page (rate-limited, no admin key)',
         requestBody: { required: true, content: json({ type: 'object' }) },
         responses: { ...ok('Logged'), ...errors('400', '404', '429') },
+      },
+    },
+    '/analytics/queries': {
+      get: {
+        summary: 'Most searched queries over a period (searches, no-result searches, mean hits)',
+        security: admin,
+        parameters: ANALYTICS_PARAMETERS,
+        responses: {
+          ...ok('{"period", "queries": [{query, searches, noResults, meanHits, lastAt}]}'),
+          ...errors('400', '401'),
+        },
+      },
+    },
+    '/analytics/no-results': {
+      get: {
+        summary: 'Queries searched most often without finding anything',
+        security: admin,
+        parameters: ANALYTICS_PARAMETERS,
+        responses: { ...ok('{"period", "queries": [...]}'), ...errors('400', '401') },
+      },
+    },
+    '/analytics/products': {
+      get: {
+        summary: 'Most clicked products over a period (from the feedback log)',
+        security: admin,
+        parameters: ANALYTICS_PARAMETERS,
+        responses: {
+          ...ok('{"period", "products": [{productId, clicks, lastAt}]}'),
+          ...errors('400', '401'),
+        },
       },
     },
     '/rules': {

@@ -13,6 +13,8 @@ export interface StartServerOptions {
   port?: number;
   config?: SoukConfig | ResolvedConfig;
   onServerError?: AppOptions['onServerError'];
+  /** Request log (pino); none by default. */
+  logger?: AppOptions['logger'];
   /** How long `close()` waits for in-flight requests before cutting their connections. */
   closeTimeoutMs?: number;
 }
@@ -33,6 +35,7 @@ export async function startServer(engine: Engine, options: StartServerOptions = 
   const app = createApp(engine, {
     config,
     ...(options.onServerError ? { onServerError: options.onServerError } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
