@@ -171,6 +171,12 @@ export interface FusionConfig {
    * matches; 1 = the weight is never reduced).
    */
   coveredTextShare: number;
+  /**
+   * In hybrid mode, a text-vector candidate must reach this share of the best candidate's similarity, scaled
+   * by how well the words matched (no floor when no product matches every word); 0 = off. Keeps totals,
+   * facets and price-sorted pages to what the query is about on small catalogues.
+   */
+  vectorFloor: number;
 }
 
 /** Query understanding (see README "Query understanding"). */
@@ -359,6 +365,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     weights: { lexical: 1, text: 0.3, image: 1 },
     candidates: 200,
     coveredTextShare: 0.1,
+    vectorFloor: 0.8,
   },
   crossLingual: { enabled: true, pinyin: true },
   understanding: {

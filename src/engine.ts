@@ -141,6 +141,18 @@ const SORT_ORDERS: readonly SortOrder[] = [
   'rating:asc',
 ];
 
+/** The hits of a best-first vector list reaching `share` of the best one's similarity. */
+function aboveSimilarityFloor(
+  list: { docIds: Int32Array; scores: Float32Array },
+  share: number,
+): { docIds: Int32Array; scores: Float32Array } {
+  const best = list.scores[0];
+  if (best === undefined || best <= 0) return list;
+  let n = 0;
+  while (n < list.scores.length && list.scores[n]! >= share * best) n++;
+  return { docIds: list.docIds.subarray(0, n), scores: list.scores.subarray(0, n) };
+}
+
 /** Creates an engine: opens (or creates) the store, then loads the index from a snapshot or rebuilds it. */
 /**
  * Parts that replace the configured defaults: your own embedders (any object implementing the
@@ -953,7 +965,9 @@ class SoukEngine implements Engine {
             probe,
             this.queryBatches.get(request),
           );
-          if (textList) lists.push({ ...textList, weight: mode === 'semantic' ? 1 : textWeight });
+          const floor = mode === 'hybrid' ? this.config.fusion.vectorFloor * (lexical?.bestCoverage ?? 0) : 0;
+          const kept = textList && floor > 0 ? aboveSimilarityFloor(textList, floor) : textList;
+          if (kept) lists.push({ ...kept, weight: mode === 'semantic' ? 1 : textWeight });
         }
         if (request.image !== undefined) {
           const image = await this.imageQueryList(request.image, k, vectorFilter, probe);

@@ -292,6 +292,15 @@ describe('Luma with the offline models (USE-Lite, visual descriptor)', () => {
     assert.ok(ids(response).includes('MH07'), `MH07 in ${ids(response).join(', ')}`);
   });
 
+  it('hybrid keeps to what the words are about: vector-only candidates need a similarity near the best', async () => {
+    const keyword = await engine.search({ q: 'hoodie', mode: 'keyword', limit: 0 });
+    const hybrid = await engine.search({ q: 'hoodie', mode: 'hybrid', limit: 30 });
+    assert.ok(hybrid.total >= keyword.total, `${hybrid.total} < ${keyword.total}`);
+    // Without the floor every one of the 191 products would be a result for "hoodie".
+    assert.ok(hybrid.total < keyword.total * 2, `hybrid total ${hybrid.total} (keyword ${keyword.total})`);
+    for (const hit of hybrid.hits) assert.match(hit.category?.join(' > ') ?? '', /Tops|Jackets/, hit.title);
+  });
+
   it('recommends hoodies for a hoodie', async () => {
     const similar = await engine.similar('MH01', { limit: 5 });
     for (const hit of similar.hits) assert.match(hit.category?.join(' > ') ?? '', /Hoodies|Tops/, hit.title);
