@@ -115,8 +115,39 @@ export async function trainFromJudgments(
       field: 'qrels',
     });
   }
-  const holdout = all.filter((query) => inHoldout(query.id, share));
-  const train = all.filter((query) => !inHoldout(query.id, share));
+  return trainAndSave(host, config, options, {
+    train: all.filter((query) => !inHoldout(query.id, share)),
+    holdout: all.filter((query) => inHoldout(query.id, share)),
+    source: 'judgments',
+    minLeafRows: () => config.minLeafRows,
+    trainedOn: (train, holdout, rows) => ({ queries: train, holdoutQueries: holdout, rows }),
+    // The judged holdout is what later online updates must not make worse.
+    keepHoldout: async () => true,
+  });
+}
+
+/** How one training run differs between judgments and feedback. */
+interface TrainingRun {
+  train: LabelledQuery[];
+  holdout: LabelledQuery[];
+  source: 'judgments' | 'feedback';
+  minLeafRows: (rows: number) => number;
+  trainedOn: (train: number, holdout: number, rows: number) => Record<string, number>;
+  /** Whether this run's holdout becomes the guard of later online updates. */
+  keepHoldout: () => Promise<boolean>;
+}
+
+/**
+ * Feature rows for the train and holdout queries, a LambdaMART fit (early stopping on the holdout), the
+ * model stored as the next version (activated unless asked not to), and the holdout kept as the online guard.
+ */
+async function trainAndSave(
+  host: TrainingHost,
+  config: RankerConfig,
+  options: Omit<TrainRankerOptions, 'queries' | 'qrels'>,
+  run: TrainingRun,
+): Promise<TrainRankerReport> {
+  const { train, holdout } = run;
   const progress = (done: number, total: number): void => options.onProgress?.('features', done, total);
   const request = options.request;
   const trainRows = await host.rankingExamples(
@@ -130,12 +161,11 @@ export async function trainFromJudgments(
           { onProgress: progress },
         )
       : undefined;
-  const trees = options.trees ?? config.trees;
   const ensemble = trainLambdaMart(trainRows, trainRows.featureNames, {
-    trees,
+    trees: options.trees ?? config.trees,
     learningRate: config.learningRate,
     maxLeaves: config.maxLeaves,
-    minLeafRows: config.minLeafRows,
+    minLeafRows: run.minLeafRows(trainRows.labels.length),
     ...(holdoutRows ? { validation: holdoutRows } : {}),
     onProgress: (tree, total, ndcg) =>
       options.onProgress?.(
@@ -147,21 +177,20 @@ export async function trainFromJudgments(
   });
   const before = holdoutRows ? retrievalNdcg(holdoutRows) : NaN;
   const after = holdoutRows ? ensemble.validationNdcg! : NaN;
-  const metrics: Record<string, number> = {};
-  if (holdoutRows) Object.assign(metrics, { holdoutNdcgBefore: before, holdoutNdcgAfter: after });
+  if (await run.keepHoldout()) {
+    await host.setMeta(
+      HOLDOUT_KEY,
+      JSON.stringify({
+        request: request ?? {},
+        queries: holdout.map((query) => ({ q: query.q, labels: [...query.labels] })),
+      }),
+    );
+  }
   const model = await host.rankers.save(ensemble, {
-    source: 'judgments',
-    metrics,
-    trainedOn: { queries: train.length, holdoutQueries: holdout.length, rows: trainRows.labels.length },
+    source: run.source,
+    metrics: holdoutRows ? { holdoutNdcgBefore: before, holdoutNdcgAfter: after } : {},
+    trainedOn: run.trainedOn(train.length, holdout.length, trainRows.labels.length),
   });
-  // The judged holdout is what later online updates must not make worse.
-  await host.setMeta(
-    HOLDOUT_KEY,
-    JSON.stringify({
-      request: request ?? {},
-      queries: holdout.map((query) => ({ q: query.q, labels: [...query.labels] })),
-    }),
-  );
   const activate = options.activate ?? true;
   if (activate) await host.rankers.activate(model.info.version);
   return {
@@ -339,54 +368,13 @@ export async function trainFromFeedback(
   }
   const share = options.holdout ?? config.holdout;
   const holdout = all.filter((query) => inHoldout(query.q, share));
-  const train = all.filter((query) => !inHoldout(query.q, share));
-  const progress = (done: number, total: number): void => options.onProgress?.('features', done, total);
-  const trainRows = await host.rankingExamples(
-    train.map((query) => ({ ...query, request: options.request })),
-    { onProgress: progress },
-  );
-  const holdoutRows =
-    holdout.length > 0
-      ? await host.rankingExamples(
-          holdout.map((query) => ({ ...query, request: options.request })),
-          { onProgress: progress },
-        )
-      : undefined;
-  const ensemble = trainLambdaMart(trainRows, trainRows.featureNames, {
-    trees: options.trees ?? config.trees,
-    learningRate: config.learningRate,
-    maxLeaves: config.maxLeaves,
-    minLeafRows: Math.min(config.minLeafRows, Math.max(5, Math.floor(trainRows.labels.length / 50))),
-    ...(holdoutRows ? { validation: holdoutRows } : {}),
-    onProgress: (tree, total) => options.onProgress?.('training', tree, total),
-  });
-  const before = holdoutRows ? retrievalNdcg(holdoutRows) : NaN;
-  const after = holdoutRows ? ensemble.validationNdcg! : NaN;
-  // Judgments guard online updates best; without any, the feedback holdout does.
-  if (holdout.length > 0 && !(await host.getMeta(HOLDOUT_KEY))) {
-    await host.setMeta(
-      HOLDOUT_KEY,
-      JSON.stringify({
-        request: options.request ?? {},
-        queries: holdout.map((query) => ({ q: query.q, labels: [...query.labels] })),
-      }),
-    );
-  }
-  const model = await host.rankers.save(ensemble, {
+  return trainAndSave(host, config, options, {
+    train: all.filter((query) => !inHoldout(query.q, share)),
+    holdout,
     source: 'feedback',
-    metrics: holdoutRows ? { holdoutNdcgBefore: before, holdoutNdcgAfter: after } : {},
-    trainedOn: { events: options.events, queries: train.length, holdoutQueries: holdout.length },
+    minLeafRows: (rows) => Math.min(config.minLeafRows, Math.max(5, Math.floor(rows / 50))),
+    trainedOn: (train, held) => ({ events: options.events, queries: train, holdoutQueries: held }),
+    // Judgments guard online updates best; without any, the feedback holdout does.
+    keepHoldout: async () => holdout.length > 0 && !(await host.getMeta(HOLDOUT_KEY)),
   });
-  const activate = options.activate ?? true;
-  if (activate) await host.rankers.activate(model.info.version);
-  return {
-    version: model.info.version,
-    active: activate,
-    trees: model.trees.length,
-    trainQueries: train.length,
-    holdoutQueries: holdout.length,
-    rows: trainRows.labels.length,
-    holdoutNdcgBefore: before,
-    holdoutNdcgAfter: after,
-  };
 }
