@@ -6,7 +6,8 @@ import { SoukError } from '../errors.ts';
 import { evaluate, type EvaluationResult } from '../eval/evaluate.ts';
 import { readQrels, readQueries } from '../eval/judgment-files.ts';
 import type { PairSearchMode } from '../eval/training-pairs.ts';
-import { seededRandom, shuffleInPlace } from '../vector/embedding-adapter.ts';
+import { seededRandom } from '../util/seeded-random.ts';
+import { shuffleInPlace } from '../vector/embedding-adapter.ts';
 import { dataConfig, parseInteger, withEngine } from './options.ts';
 
 interface TrainAdapterFlags {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mulberry32, pairedRandomizationTest } from './significance.ts';
+import { mulberry32 } from '../util/seeded-random.ts';
+import { pairedRandomizationTest } from './significance.ts';
 
 describe('paired randomisation test', () => {
   it('gives p = 1 for identical systems', () => {

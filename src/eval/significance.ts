@@ -8,6 +8,7 @@
  * `permutations` random assignments from a seeded generator are drawn and p = (hits + 1) / (permutations + 1),
  * so the result is reproducible and never 0.
  */
+import { mulberry32 } from '../util/seeded-random.ts';
 
 export interface PairedTestOptions {
   /** Random sign assignments to draw when exact enumeration would need more. Default 10,000. */
@@ -68,16 +69,4 @@ export function pairedRandomizationTest(
     if (Math.abs(sum) >= threshold) hits++;
   }
   return (hits + 1) / (permutations + 1);
-}
-
-/** mulberry32: a small, fast, seedable generator of uniformly distributed 32-bit integers. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
 }

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { datasetNdcg, scoreRows, trainLambdaMart, type RankingDataset } from './lambdamart.ts';
-
-/** A seeded generator (mulberry32): the synthetic sets are the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../util/seeded-random.ts';
 
 /**
  * Queries of 30 candidates, 4 features: the grade depends on feature 0 (a threshold) and on feature 1 only
  * when feature 2 is high (an interaction a linear model cannot express); feature 3 is noise.
  */
 function synthetic(queries: number, seed: number): RankingDataset {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const F = 4;
   const perQuery = 30;
   const features = new Float32Array(queries * perQuery * F);

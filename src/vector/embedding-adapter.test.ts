@@ -5,10 +5,10 @@ import {
   batchLoss,
   evaluateAdapter,
   identityWeights,
-  seededRandom,
   trainAdapter,
   type AdapterExample,
 } from './embedding-adapter.ts';
+import { seededRandom } from '../util/seeded-random.ts';
 
 function unit(vector: Float32Array): Float32Array {
   let sum = 0;

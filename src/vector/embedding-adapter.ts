@@ -13,6 +13,7 @@
  *
  * Pure math: no I/O, no models.
  */
+import { seededRandom } from '../util/seeded-random.ts';
 
 export interface AdapterExample {
   /** Unit-length query vector (as the model embeds the query). */
@@ -173,18 +174,6 @@ function addScaled(target: Float64Array, source: Float64Array, scale: number): v
     target[i + 3]! += scale * source[i + 3]!;
   }
   for (; i < n; i++) target[i]! += scale * source[i]!;
-}
-
-/** mulberry32: a small deterministic PRNG. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function shuffleInPlace<T>(items: T[], random: () => number): T[] {

@@ -14,6 +14,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { seededRandom } from '../../src/util/seeded-random.ts';
 
 const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;
@@ -26,18 +27,6 @@ const INT64 = onnx.TensorProto.DataType.INT64;
 /** ONNX IR 8 with opset 17 (LayerNormalization): what optimum exports today, and onnxruntime 1.30 runs. */
 const IR_VERSION = 8;
 const OPSET = 17;
-
-/** mulberry32: a tiny seeded generator, so the "random" weights are the same on every machine. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Dim = number | string;
 type Attr = number | number[] | string;
