@@ -1,6 +1,6 @@
 /**
  * Scale set generator: `node --import tsx bench/scale-set.ts <out.jsonl> [n=1000000] [seed=20261201]
- * [--description-words N]`.
+ * [--description-words N] [--repeat-title-bytes B]`.
  *
  * A catalogue of `n` products made reproducibly (fixed seed, mulberry32) from the 54,667 real Home Depot
  * titles in ../shared/datasets/homedepot/products.jsonl. The first 54,667 products are the real titles
@@ -30,8 +30,13 @@ export const SCALE_CACHE_DIR = resolve(import.meta.dirname, '_cache');
 export const DEFAULT_SCALE_SEED = 20261201;
 
 export interface ScaleSetOptions {
-  /** Words of generated description per product (0 = no description field). */
+  /** Words of generated description per product, drawn from other titles (0 = no description field). */
   descriptionWords?: number;
+  /**
+   * A description of at least this many bytes made of the product's own title repeated (0 = none): a
+   * large file whose index is hardly larger than the titles' (the streamed-ingest measurement).
+   */
+  repeatTitleBytes?: number;
   /** Progress line to stderr every this many products (0 = silent). Default 100,000. */
   progressEvery?: number;
 }
@@ -141,6 +146,7 @@ function productLine(
   seed: number,
   i: number,
   descriptionWords: number,
+  repeatTitleBytes: number,
 ): string {
   const rand = mulberry32((seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0);
   const pick = <T>(list: readonly T[]): T => list[rand() % list.length]!;
@@ -178,6 +184,8 @@ function productLine(
       }
     }
     product.description = words.join(' ');
+  } else if (repeatTitleBytes > 0) {
+    product.description = `${title}. `.repeat(Math.ceil(repeatTitleBytes / (title.length + 2))).trimEnd();
   }
   product.brand = brand;
   product.category = categoryOf(title);
@@ -199,6 +207,7 @@ export function writeScaleSet(file: string, n: number, seed: number, options: Sc
   const base = readHomeDepotTitles();
   const brands = [...new Set(base.map((p) => leadingBrand(p.title)))].sort();
   const descriptionWords = options.descriptionWords ?? 0;
+  const repeatTitleBytes = options.repeatTitleBytes ?? 0;
   const progressEvery = options.progressEvery ?? 100_000;
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
@@ -207,7 +216,7 @@ export function writeScaleSet(file: string, n: number, seed: number, options: Sc
   try {
     let chunk = '';
     for (let i = 0; i < n; i++) {
-      chunk += productLine(base, brands, seed, i, descriptionWords) + '\n';
+      chunk += productLine(base, brands, seed, i, descriptionWords, repeatTitleBytes) + '\n';
       if (chunk.length >= 1 << 20) {
         bytes += writeSync(fd, chunk);
         chunk = '';
@@ -227,7 +236,9 @@ export function writeScaleSet(file: string, n: number, seed: number, options: Sc
 /** The cached scale set of `n` products under bench/_cache, written first when missing. */
 export function ensureScaleSet(n: number, seed = DEFAULT_SCALE_SEED, options: ScaleSetOptions = {}): string {
   const words = options.descriptionWords ?? 0;
-  const file = join(SCALE_CACHE_DIR, `scale-${n}-${seed}${words > 0 ? `-d${words}` : ''}.jsonl`);
+  const repeat = options.repeatTitleBytes ?? 0;
+  const suffix = `${words > 0 ? `-d${words}` : ''}${repeat > 0 ? `-r${repeat}` : ''}`;
+  const file = join(SCALE_CACHE_DIR, `scale-${n}-${seed}${suffix}.jsonl`);
   if (!existsSync(file)) {
     process.stderr.write(`scale-set: writing ${file}\n`);
     writeScaleSet(file, n, seed, options);
@@ -238,18 +249,25 @@ export function ensureScaleSet(n: number, seed = DEFAULT_SCALE_SEED, options: Sc
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   let descriptionWords = 0;
+  let repeatTitleBytes = 0;
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--description-words') descriptionWords = Number(args[++i]);
+    else if (args[i] === '--repeat-title-bytes') repeatTitleBytes = Number(args[++i]);
     else positional.push(args[i]!);
   }
   const [out, nText = '1000000', seedText = String(DEFAULT_SCALE_SEED)] = positional;
   if (out === undefined) {
-    process.stderr.write('usage: scale-set.ts <out.jsonl> [n] [seed] [--description-words N]\n');
+    process.stderr.write(
+      'usage: scale-set.ts <out.jsonl> [n] [seed] [--description-words N] [--repeat-title-bytes B]\n',
+    );
     process.exit(2);
   }
   const started = performance.now();
-  const bytes = writeScaleSet(out, Number(nText), Number(seedText), { descriptionWords });
+  const bytes = writeScaleSet(out, Number(nText), Number(seedText), {
+    descriptionWords,
+    repeatTitleBytes,
+  });
   process.stderr.write(
     `scale-set: ${nText} products, ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s → ${out}\n`,
   );
