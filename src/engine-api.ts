@@ -68,6 +68,11 @@ export interface Engine {
   /** Deletes products; returns how many existed. */
   delete(ids: string | string[]): Promise<WriteResult>;
   get(id: string): Promise<Product | undefined>;
+  /**
+   * Every stored product, in batches of about `batchSize` (default 5000), for exports and change feeds
+   * (`souk watch` hashes them once to know what the store holds). Writes made meanwhile may or may not be seen.
+   */
+  scan(batchSize?: number): AsyncIterable<Product[]>;
   search(request: SearchRequest): Promise<SearchResponse>;
   /**
    * Several searches answered in one pass through the embedder: the query texts that need a new vector are

@@ -1933,4 +1933,10 @@ class SoukEngine implements Engine {
     this.closed = true;
     await this.store.close();
   }
+
+  /** Every stored product, in batches of about `batchSize`; writes made meanwhile may or may not be seen. */
+  async *scan(batchSize?: number): AsyncGenerator<Product[]> {
+    this.assertOpen();
+    yield* this.store.scan(batchSize);
+  }
 }
