@@ -14,6 +14,7 @@ import { registerServe } from './serve.ts';
 import { registerStats } from './stats.ts';
 import { registerTrain } from './train.ts';
 import { registerTrainAdapter } from './train-adapter.ts';
+import { registerWatch } from './watch.ts';
 
 /**
  * Entry point of the `souk` command (run by bin/souk.js). Commands only parse and print; every failure
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerExportPairs(program);
   registerTrainAdapter(program);
   registerEval(program);
+  registerWatch(program);
   registerDemo(program);
   program.addHelpText('after', '\nRun `souk <command> --help` for the options of a command.');
   return program;
