@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { serve } from '@hono/node-server';
 import { resolveConfig, type ResolvedConfig, type SoukConfig } from '../config.ts';
 import type { Engine } from '../engine-api.ts';
 import { SoukError } from '../errors.ts';
 import { createApp, type AppOptions } from './app.ts';
+import { errorBody } from './error-status.ts';
 
 export interface StartServerOptions {
   /** Interface to bind; defaults to `config.server.host` (127.0.0.1). */
@@ -48,6 +49,8 @@ export async function startServer(engine: Engine, options: StartServerOptions = 
     });
   });
 
+  server.on('clientError', answerClientError);
+
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
@@ -73,6 +76,33 @@ export async function startServer(engine: Engine, options: StartServerOptions = 
       return closing;
     },
   };
+}
+
+/**
+ * Requests Node's HTTP parser refuses before they reach the app (a request line or headers over 16 KB, a
+ * malformed request, a header timeout) get the same JSON error body as every other refusal, instead of
+ * Node's bare status line, so clients can rely on `error.code` for every 4xx.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'The request line or headers are larger than 16 KB; send long filters in a POST /search body',
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'The request headers did not arrive in time']
+        : [400, 'Bad Request', `Malformed HTTP request (${error.code ?? 'parse error'})`];
+  const body = JSON.stringify(errorBody(new SoukError('INVALID_REQUEST', message, { httpStatus: status })));
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=UTF-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): SoukError {
