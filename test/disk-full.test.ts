@@ -167,7 +167,7 @@ describe('a full disk', () => {
     );
     await limit.free();
 
-    // The first catalogue is intact; the second stopped after whole batches, in file order.
+    // The first catalogue is intact and the second load was stopped part way.
     const db = readDb(dataDir);
     const ids = new Set(db.ids);
     const firstIds = Array.from({ length: FIRST }, (_, i) => productId(i));
