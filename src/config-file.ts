@@ -47,7 +47,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function check(value: unknown, model: unknown, path: string): void {
   const name = path || 'config';
-  if (path === 'dataDir') {
+  if (path === 'dataDir' || path === 'store.url') {
     if (value !== null && typeof value !== 'string') throw invalid(name, 'must be a string or null');
     return;
   }
@@ -117,12 +117,16 @@ export interface EnvSettings {
   port?: number;
   host?: string;
   data?: string;
+  store?: string;
   adminKey?: string;
   logLevel?: string;
   config?: string;
 }
 
-/** Reads SOUK_PORT, SOUK_HOST, SOUK_DATA, SOUK_ADMIN_KEY, SOUK_LOG_LEVEL and SOUK_CONFIG (empty = unset). */
+/**
+ * Reads SOUK_PORT, SOUK_HOST, SOUK_DATA, SOUK_STORE, SOUK_ADMIN_KEY, SOUK_LOG_LEVEL and SOUK_CONFIG
+ * (empty = unset).
+ */
 export function envSettings(env: NodeJS.ProcessEnv = process.env): EnvSettings {
   const settings: EnvSettings = {};
   const get = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
@@ -140,6 +144,8 @@ export function envSettings(env: NodeJS.ProcessEnv = process.env): EnvSettings {
   if (host !== undefined) settings.host = host;
   const data = get('SOUK_DATA');
   if (data !== undefined) settings.data = data;
+  const store = get('SOUK_STORE');
+  if (store !== undefined) settings.store = store;
   const adminKey = get('SOUK_ADMIN_KEY');
   if (adminKey !== undefined) settings.adminKey = adminKey;
   const logLevel = get('SOUK_LOG_LEVEL');

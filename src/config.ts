@@ -44,6 +44,22 @@ export interface SoukConfig {
   understanding?: Partial<UnderstandingConfig>;
   ranker?: Partial<Omit<RankerConfig, 'online'>> & { online?: Partial<OnlineRankerConfig> };
   cache?: Partial<CacheConfig>;
+  store?: Partial<StoreConfig>;
+}
+
+/** Where the catalogue lives (see README "Scale-out on PostgreSQL"). */
+export interface StoreConfig {
+  /**
+   * `postgres://…`: a PostgreSQL database shared by any number of replicas (`dataDir`, if set, then holds
+   * only this replica's index snapshots). `null`: SQLite in `dataDir`, or memory without one.
+   */
+  url: string | null;
+  /** PostgreSQL schema of souk's tables; several catalogues can share a database. */
+  schema: string;
+  /** Replicas poll the change log this often besides LISTEN/NOTIFY (ms; 0: notifications only). */
+  pollIntervalMs: number;
+  /** PostgreSQL connections per replica (LISTEN takes one more). */
+  poolSize: number;
 }
 
 /** Result-page cache (see README "Caching"). */
@@ -280,6 +296,7 @@ export interface ResolvedConfig {
   understanding: UnderstandingConfig;
   ranker: RankerConfig;
   cache: CacheConfig;
+  store: StoreConfig;
 }
 
 export const DEFAULT_CONFIG: ResolvedConfig = {
@@ -386,6 +403,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     online: { enabled: true, minEvents: 200, trees: 10, learningRate: 0.05, tolerance: 0.002 },
   },
   cache: { enabled: false, maxEntries: 1000, maxChecksPerWrite: 5000 },
+  store: { url: null, schema: 'public', pollIntervalMs: 1000, poolSize: 4 },
 };
 
 export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
@@ -424,5 +442,6 @@ export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
       online: { ...DEFAULT_CONFIG.ranker.online, ...config.ranker?.online },
     },
     cache: { ...DEFAULT_CONFIG.cache, ...config.cache },
+    store: { ...DEFAULT_CONFIG.store, ...config.store },
   };
 }

@@ -58,6 +58,7 @@ export class EngineFeedback {
   /** Log position the stats reflect. */
   private appliedSeq = 0;
   private closed = false;
+  private followQueued = false;
   /** Product facts read during load (null: not in the catalogue). */
   private facts = new Map<string, ProductFacts | null>();
 
@@ -101,6 +102,24 @@ export class EngineFeedback {
       });
     this.applied = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Applies events other writers appended (a shared store's replicas), behind the appends issued so far;
+   * a request while one is queued is the same request.
+   */
+  follow(): void {
+    if (this.followQueued || this.closed) return;
+    this.followQueued = true;
+    this.applied = this.applied
+      .then(() => {
+        this.followQueued = false;
+        return this.catchUp(Number.MAX_SAFE_INTEGER, LOAD_BATCH);
+      })
+      .catch((error: unknown) => {
+        this.followQueued = false;
+        process.emitWarning(`following the feedback log failed: ${toSoukError(error).message}`);
+      });
   }
 
   /** Registers a listener; returns the function that removes it. */

@@ -84,8 +84,9 @@ import {
 } from './search/suggest.ts';
 import { createMemoryStore } from './store/memory-store.ts';
 import { DeferredEmbedding, QueryBatch } from './embed/query-batch.ts';
+import { PostgresStore } from './store/postgres-store.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
-import type { Store } from './store/store.ts';
+import type { Change, Store } from './store/store.ts';
 import { analyze, containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
 import type {
@@ -162,7 +163,7 @@ export type EngineParts = EmbedderParts;
 
 export async function createEngine(config: SoukConfig = {}, parts: EngineParts = {}): Promise<Engine> {
   const resolved = resolveConfig(config);
-  const store = resolved.dataDir ? await ThreadedSqliteStore.open(resolved.dataDir) : createMemoryStore();
+  const store = await openStore(resolved);
   const engine = new SoukEngine(resolved, store, parts);
   try {
     await engine.open();
@@ -171,6 +172,22 @@ export async function createEngine(config: SoukConfig = {}, parts: EngineParts =
     throw toSoukError(error);
   }
   return engine;
+}
+
+/**
+ * The configured store: PostgreSQL when `store.url` is set (the data directory, if any, then only holds
+ * this replica's snapshots), SQLite in the data directory, or memory.
+ */
+async function openStore(config: ResolvedConfig): Promise<Store> {
+  if (config.store.url) {
+    return PostgresStore.open({
+      url: config.store.url,
+      schema: config.store.schema,
+      snapshotDir: config.dataDir,
+      poolSize: config.store.poolSize,
+    });
+  }
+  return config.dataDir ? ThreadedSqliteStore.open(config.dataDir) : createMemoryStore();
 }
 
 /** The text of each indexed field, in FIELD_NAMES order; `imageText` is what OCR read in its photo. */
@@ -233,6 +250,11 @@ class SoukEngine implements Engine {
   /** Set as soon as close() is called (status() reports `closing`). */
   private closeStarted = false;
   private changesSinceSnapshot = 0;
+  /** Shared store: a catch-up run is queued; the watch subscription; the poll timer; the last failure. */
+  private followQueued = false;
+  private unwatch: (() => void) | undefined;
+  private followTimer: NodeJS.Timeout | undefined;
+  private followError: string | undefined;
   private keys = new ProductKeys();
   private readonly encoders: Encoders;
   private readonly spaces: { text: VectorSpace; image: VectorSpace };
@@ -309,6 +331,7 @@ class SoukEngine implements Engine {
     );
     this.onFeedback((events) => this.online?.note(events));
     await this.loadRules();
+    this.startFollowing();
     this.scheduleEmbedding();
     this.warmUpBridge();
   }
@@ -332,14 +355,12 @@ class SoukEngine implements Engine {
         return;
       }
       if (changes.length === 0) break;
-      for (const change of changes) {
-        if (change.op === 'delete') this.removeFromIndex(change.id);
-        else if (change.product) this.addToIndex(change.product);
-        seq = change.seq;
-        this.changesSinceSnapshot++;
-      }
+      this.applyChanges(changes);
+      seq = changes[changes.length - 1]!.seq;
     }
-    if (this.index.size !== (await this.store.count())) {
+    this.appliedSeq = Math.max(this.appliedSeq, seq);
+    // On a shared store other replicas keep writing, so the count may differ by the time it is read.
+    if (!this.store.shared && this.index.size !== (await this.store.count())) {
       await this.rebuild();
       return;
     }
@@ -440,24 +461,115 @@ class SoukEngine implements Engine {
    */
   private write<T extends { seq: number }, R>(
     storeWrite: () => Promise<T>,
-    apply: (outcome: T) => R,
+    apply: (outcome: T) => void,
+    result: (outcome: T) => R,
   ): Promise<R> {
     this.assertOpen();
     const outcome = storeWrite().catch((error: unknown) => {
       throw toSoukError(error);
     });
     outcome.catch(() => undefined); // handled below, once the earlier writes are applied
-    const result = this.applied
+    const written = this.applied
       .then(() => outcome)
-      .then((done) => {
-        const value = apply(done);
+      .then(async (done) => {
+        // A shared store's log interleaves every replica's writes: they are applied from the log, in seq
+        // order, this write's included, so all replicas end in the same state whatever the timing.
+        if (this.store.shared) await this.followTo(done.seq);
+        else apply(done);
         this.appliedSeq = Math.max(this.appliedSeq, done.seq);
         this.scheduleEmbedding();
-        return value;
+        return result(done);
       });
     // A failed snapshot only costs start-up time later; it must not fail the writes queued behind it.
-    this.applied = result.then(() => this.snapshotIfDue()).catch(() => undefined);
-    return result;
+    this.applied = written.then(() => this.snapshotIfDue()).catch(() => undefined);
+    return written;
+  }
+
+  /**
+   * Applies the change log after `appliedSeq` through `throughSeq` (everything there is, by default):
+   * how a replica on a shared store learns of writes made anywhere, and how it applies its own.
+   */
+  private async followTo(throughSeq = Number.MAX_SAFE_INTEGER): Promise<void> {
+    while (this.appliedSeq < throughSeq) {
+      const limit = Math.min(5000, throughSeq - this.appliedSeq);
+      const changes = await this.store.changesSince(this.appliedSeq, limit);
+      if (changes.length === 0) return;
+      this.applyChanges(changes);
+      this.appliedSeq = changes[changes.length - 1]!.seq;
+    }
+  }
+
+  /** Applies change-log entries to the indexes (replay after a snapshot, and following a shared store). */
+  private applyChanges(changes: readonly Change[]): void {
+    this.invalidateResults(
+      changes.map((change) => change.id),
+      () => {
+        for (const change of changes) {
+          if (change.op === 'delete') this.removeFromIndex(change.id);
+          else if (change.product) this.addToIndex(change.product);
+        }
+      },
+    );
+    this.changesSinceSnapshot += changes.length;
+  }
+
+  /**
+   * Shared store: catches up with other replicas' writes, one run at a time behind the writes already
+   * issued (a second request while one is queued is the same request).
+   */
+  private followShared(): void {
+    if (this.followQueued || this.closeStarted) return;
+    this.followQueued = true;
+    this.applied = this.applied
+      .then(async () => {
+        this.followQueued = false;
+        const before = this.appliedSeq;
+        await this.followTo();
+        this.followError = undefined;
+        if (this.appliedSeq > before) this.scheduleEmbedding();
+        await this.snapshotIfDue();
+      })
+      .catch((error: unknown) => {
+        this.followQueued = false;
+        this.followError = toSoukError(error).message;
+      });
+  }
+
+  /** Shared store: follow notifications (and a slow poll, in case one is missed while connected). */
+  private startFollowing(): void {
+    if (!this.store.shared) return;
+    // Whatever was written between loading the indexes and subscribing.
+    this.followShared();
+    this.feedbackLog.follow();
+    this.unwatch = this.store.watch?.((event) => {
+      if (event.kind === 'changes' && event.seq <= this.appliedSeq) return;
+      if (event.kind === 'changes' || event.kind === 'connected') this.followShared();
+      if (event.kind === 'feedback' || event.kind === 'connected') this.feedbackLog.follow();
+      if (event.kind === 'meta' || event.kind === 'connected') this.reloadSharedMeta();
+    });
+    const every = this.config.store.pollIntervalMs;
+    if (every > 0) {
+      this.followTimer = setInterval(() => {
+        this.followShared();
+        this.feedbackLog.follow();
+      }, every);
+      this.followTimer.unref();
+    }
+  }
+
+  /** Rules, ranker models and query adapters written by another replica. */
+  private reloadSharedMeta(): void {
+    if (this.closeStarted) return;
+    this.rulesWrite = this.rulesWrite
+      .then(async () => {
+        await this.rankers.load();
+        await this.loadRules();
+        this.adapters.clear();
+        this.resultCache?.clear();
+      })
+      .catch((error: unknown) => {
+        this.followError = toSoukError(error).message;
+      });
   }
 
   /** Runs a maintenance step (vacuum, snapshot) after every write issued so far has been applied. */
@@ -483,8 +595,8 @@ class SoukEngine implements Engine {
           },
         );
         this.changesSinceSnapshot += outcome.changed.length;
-        return { seq: outcome.seq, changed: outcome.changed.length, unchanged: outcome.unchanged };
       },
+      (outcome) => ({ seq: outcome.seq, changed: outcome.changed.length, unchanged: outcome.unchanged }),
     );
   }
 
@@ -611,8 +723,8 @@ class SoukEngine implements Engine {
           },
         );
         this.changesSinceSnapshot += outcome.products.length;
-        return outcome.products;
       },
+      (outcome) => outcome.products,
     );
   }
 
@@ -625,8 +737,8 @@ class SoukEngine implements Engine {
           for (const id of outcome.deleted) this.removeFromIndex(id);
         });
         this.changesSinceSnapshot += outcome.deleted.length;
-        return { seq: outcome.seq, count: outcome.deleted.length };
       },
+      (outcome) => ({ seq: outcome.seq, count: outcome.deleted.length }),
     );
   }
 
@@ -1784,17 +1896,21 @@ class SoukEngine implements Engine {
 
   async stats(): Promise<EngineStats> {
     this.assertOpen();
-    return {
+    const stats: EngineStats = {
       products: this.index.size,
       deletedPendingVacuum: this.index.tombstones,
       terms: this.index.vocabularySize,
       seq: await this.store.lastSeq(),
+      appliedSeq: this.appliedSeq,
+      store: this.store.kind,
       dataDir: this.config.dataDir,
       indexBytes: this.index.byteSize(),
       fields: Object.fromEntries(FIELD_NAMES.map((name) => [name, this.config.fields[name].boost])),
       vectors: this.vectorStats(),
       feedback: await this.store.feedbackCount(),
     };
+    if (this.followError !== undefined) stats.followError = this.followError;
+    return stats;
   }
 
   private vectorStats(): Record<string, VectorSpaceStats> {
@@ -1919,7 +2035,10 @@ class SoukEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closeStarted = true;
+    this.unwatch?.();
+    clearInterval(this.followTimer);
     await this.applied;
+    await this.rulesWrite.catch(() => undefined);
     await this.online?.idle();
     await this.feedbackLog.close();
     this.closing = true;

@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   // storage
   'STORE_ERROR',
   'STORE_READ_ONLY',
+  'STORE_UNAVAILABLE',
   'DISK_FULL',
   'SNAPSHOT_INVALID',
   'ENGINE_CLOSED',

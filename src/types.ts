@@ -227,7 +227,14 @@ export interface EngineStats {
   products: number;
   deletedPendingVacuum: number;
   terms: number;
+  /** The store's last change-log seq. */
   seq: number;
+  /** The change-log seq the indexes reflect (below `seq` while a replica is catching up). */
+  appliedSeq: number;
+  /** `sqlite`, `memory` or `postgres`. */
+  store: string;
+  /** Shared store: the last failure to follow it (cleared when following works again). */
+  followError?: string;
   dataDir: string | null;
   indexBytes: number;
   fields: Record<string, number>;

@@ -149,9 +149,9 @@ function canonical(list: Result[]): unknown[] {
   }));
 }
 
-/** Every field of stats() but the data directory and the memory estimate. */
-function logicalStats(stats: EngineStats): Omit<EngineStats, 'dataDir' | 'indexBytes'> {
-  const { dataDir: _dir, indexBytes: _bytes, ...rest } = stats;
+/** Every field of stats() but where it is stored (directory, store kind) and the memory estimate. */
+function logicalStats(stats: EngineStats): Omit<EngineStats, 'dataDir' | 'indexBytes' | 'store'> {
+  const { dataDir: _dir, indexBytes: _bytes, store: _store, ...rest } = stats;
   return rest;
 }
 

@@ -15,7 +15,8 @@ import type { SoukErrorCode } from '../errors.ts';
  * |      |                                           | also `souk ingest` when any line was rejected                |
  * | 65   |                                           | INVALID_IMAGE                                                |
  * | 66   | not found (EX_NOINPUT)                    | FILE_NOT_FOUND, PRODUCT_NOT_FOUND, NOT_FOUND, RANKER_NOT_FOUND |
- * | 69   | model unavailable (EX_UNAVAILABLE)        | EMBEDDER_NOT_CONFIGURED, MODEL_NOT_FOUND, EMBEDDING_FAILED   |
+ * | 69   | model unavailable (EX_UNAVAILABLE)        | EMBEDDER_NOT_CONFIGURED, MODEL_NOT_FOUND, EMBEDDING_FAILED,  |
+ * |      |                                           | STORE_UNAVAILABLE (database unreachable)                     |
  * | 73   | data directory read-only (EX_CANTCREAT)   | STORE_READ_ONLY                                              |
  * | 74   | store I/O error (EX_IOERR)                | STORE_ERROR, SNAPSHOT_INVALID                                |
  * | 75   | disk full, retry after freeing space      | DISK_FULL, RATE_LIMITED                                      |
@@ -60,6 +61,7 @@ export const EXIT_CODES: Record<SoukErrorCode, number> = {
   EMBEDDING_FAILED: EXIT_UNAVAILABLE,
   STORE_ERROR: EXIT_IO_ERROR,
   STORE_READ_ONLY: EXIT_READ_ONLY,
+  STORE_UNAVAILABLE: EXIT_UNAVAILABLE,
   DISK_FULL: EXIT_DISK_FULL,
   SNAPSHOT_INVALID: EXIT_IO_ERROR,
   // The CLI never uses an engine after closing it, so seeing this is a bug.

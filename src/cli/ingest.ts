@@ -3,23 +3,23 @@ import { isSoukError } from '../errors.ts';
 import type { EmbedReport, LineError } from '../types.ts';
 import { embedWithProgress, printEmbedReport } from './embed.ts';
 import { EXIT_DATA_ERROR, EXIT_OK } from './exit-codes.ts';
-import { dataConfig, withEngine } from './options.ts';
+import { addStoreOptions, storeConfig, withEngine, type StoreFlags } from './options.ts';
 import { formatLineErrors } from './output.ts';
 import { createProgressReporter } from './progress.ts';
 
-interface IngestFlags {
-  data: string;
+interface IngestFlags extends StoreFlags {
   strict?: boolean;
   json?: boolean;
   embed?: boolean;
 }
 
 export function registerIngest(program: Command): void {
-  program
-    .command('ingest')
-    .description('load a JSONL or CSV catalogue into a data directory (unchanged products are skipped)')
-    .argument('<file>', 'catalogue file: .jsonl, .ndjson, .json or .csv')
-    .requiredOption('-d, --data <dir>', 'data directory holding the store')
+  addStoreOptions(
+    program
+      .command('ingest')
+      .description('load a JSONL or CSV catalogue into a data directory (unchanged products are skipped)')
+      .argument('<file>', 'catalogue file: .jsonl, .ndjson, .json or .csv'),
+  )
     .option('--strict', 'load nothing if any line is invalid')
     .option('--json', 'print the ingest report as JSON')
     .option('--embed', 'also compute text and image vectors for new and changed products')
@@ -36,7 +36,7 @@ async function runIngest(file: string, flags: IngestFlags): Promise<number> {
   const progress = createProgressReporter('ingest');
   let embedded: EmbedReport | undefined;
   const report = await withEngine(
-    dataConfig(flags.data),
+    storeConfig(flags),
     async (engine) => {
       try {
         const loaded = await engine.ingest(file, {

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { createEngine } from '../engine.ts';
 import type { Engine } from '../engine-api.ts';
 import type { SoukConfig } from '../config.ts';
 import { SoukError } from '../errors.ts';
+import { describeUrl, isPostgresUrl } from '../store/postgres-store.ts';
 
 /** Option-value parsers shared by commands; commander turns their errors into usage errors (exit 2). */
 
@@ -28,6 +29,58 @@ export function parseList(text: string): string[] {
   return items;
 }
 
+/** `--data` and `--store` of a command that can work on either (see storeConfig). */
+export interface StoreFlags {
+  data?: string;
+  store?: string;
+}
+
+/** Adds `-d, --data` and `--store` (a PostgreSQL URL; then `--data` is optional and holds snapshots). */
+export function addStoreOptions(command: Command): Command {
+  return command
+    .option('-d, --data <dir>', "data directory holding the store (with --store: this replica's snapshots)")
+    .option(
+      '--store <url>',
+      'postgres://… URL of a PostgreSQL store shared by replicas (or SOUK_STORE); --data is then optional',
+    );
+}
+
+/**
+ * Config from `--data` / `--store` (falling back to SOUK_STORE): a data directory, a PostgreSQL store,
+ * or both. Neither is a usage error naming both options.
+ */
+export function storeConfig(
+  flags: StoreFlags,
+  extra: Omit<SoukConfig, 'dataDir'> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): SoukConfig {
+  const url = flags.store ?? (env.SOUK_STORE || undefined);
+  if (url !== undefined && !isPostgresUrl(url)) {
+    throw new SoukError(
+      'INVALID_REQUEST',
+      `--store must be a postgres:// URL, got ${JSON.stringify(describeUrl(url))}`,
+      {
+        field: 'store',
+      },
+    );
+  }
+  if (flags.data === undefined && url === undefined) {
+    throw new SoukError(
+      'INVALID_REQUEST',
+      'Pass --data <dir> (SQLite) or --store postgres://… (PostgreSQL)',
+      {
+        field: 'data',
+      },
+    );
+  }
+  const store = url === undefined ? extra.store : { ...extra.store, url };
+  return {
+    ...extra,
+    ...(store ? { store } : {}),
+    dataDir: flags.data === undefined ? null : resolve(flags.data),
+  };
+}
+
 /** Config for a command that works on a data directory; relative paths are taken from the cwd. */
 export function dataConfig(dataDir: string, extra: Omit<SoukConfig, 'dataDir'> = {}): SoukConfig {
   return { ...extra, dataDir: resolve(dataDir) };
@@ -45,7 +98,8 @@ export async function withEngine<T>(
 ): Promise<T> {
   const dir = config.dataDir;
   if (typeof dir === 'string') {
-    if (create) {
+    // With a PostgreSQL store the directory only caches this replica's snapshots.
+    if (create || config.store?.url) {
       await mkdir(dir, { recursive: true });
     } else if (!existsSync(dir)) {
       throw new SoukError(

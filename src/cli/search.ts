@@ -2,11 +2,17 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { SORT_ORDERS } from '../server/search-params.ts';
 import type { SearchMode, SearchRequest, SortOrder } from '../types.ts';
-import { dataConfig, parseInteger, parseList, withEngine } from './options.ts';
+import {
+  addStoreOptions,
+  parseInteger,
+  parseList,
+  storeConfig,
+  withEngine,
+  type StoreFlags,
+} from './options.ts';
 import { formatSearch } from './output.ts';
 
-interface SearchFlags {
-  data: string;
+interface SearchFlags extends StoreFlags {
   filter?: string;
   facets?: string[];
   sort?: SortOrder;
@@ -22,11 +28,12 @@ interface SearchFlags {
 }
 
 export function registerSearch(program: Command): void {
-  program
-    .command('search')
-    .description('search a data directory and print the results')
-    .argument('[query]', 'query text; empty lists the (filtered) catalogue', '')
-    .requiredOption('-d, --data <dir>', 'data directory holding the store')
+  addStoreOptions(
+    program
+      .command('search')
+      .description('search a data directory and print the results')
+      .argument('[query]', 'query text; empty lists the (filtered) catalogue', ''),
+  )
     .option('-f, --filter <expr>', 'filter expression, e.g. "brand = Nike AND price 10 TO 50"')
     .option('--facets <fields>', 'comma-separated fields to count, e.g. brand,color,price', parseList)
     .addOption(new Option('--sort <order>', 'result order').choices(SORT_ORDERS))
@@ -59,7 +66,7 @@ export function registerSearch(program: Command): void {
       if (flags.user !== undefined) request.userId = flags.user;
       // Terminals do not render <mark>, and JSON consumers asked for the engine's response as it is.
       if (!flags.json) request.highlight = false;
-      const response = await withEngine(dataConfig(flags.data), (engine) => engine.search(request));
+      const response = await withEngine(storeConfig(flags), (engine) => engine.search(request));
       process.stdout.write((flags.json ? JSON.stringify(response) : formatSearch(response)) + '\n');
     });
 }

@@ -6,10 +6,12 @@ import { SoukError } from '../errors.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../server/request-log.ts';
 import { startServer } from '../server/start-server.ts';
 import { EXIT_INTERRUPTED } from './exit-codes.ts';
-import { dataConfig, parseInteger, withEngine } from './options.ts';
+import { dataConfig, parseInteger, storeConfig, withEngine } from './options.ts';
 
 export interface ServeFlags {
   data: string;
+  /** PostgreSQL store URL (also SOUK_STORE, `store.url` in the file). */
+  store?: string;
   /** JSON file with a partial SoukConfig (flags > environment > file > defaults). */
   config?: string;
   /** pino level; also SOUK_LOG_LEVEL (default info). */
@@ -27,6 +29,11 @@ export function registerServe(program: Command): void {
       .command('serve')
       .description('serve a data directory over HTTP (search, products, images)')
       .option('-d, --data <dir>', 'data directory holding the store (or SOUK_DATA, or dataDir in --config)')
+      .option(
+        '--store <url>',
+        'postgres://… URL of a PostgreSQL store shared by replicas (or SOUK_STORE, or store.url in --config); ' +
+          "--data then only holds this replica's snapshots",
+      )
       .option('-c, --config <file>', 'JSON file with a partial configuration (or SOUK_CONFIG)'),
   ).action(async (flags: Partial<ServeFlags>) => {
     const { config, flags: resolved } = layeredServeConfig(flags);
@@ -77,10 +84,12 @@ export function layeredServeConfig(
   const configFile = flags.config ?? fromEnv.config;
   const file = configFile !== undefined ? loadConfigFile(configFile) : {};
   const dataDir = flags.data ?? fromEnv.data ?? file.dataDir ?? undefined;
-  if (dataDir === undefined) {
+  const storeUrl = flags.store ?? fromEnv.store ?? file.store?.url ?? undefined;
+  if (dataDir === undefined && storeUrl === undefined) {
     throw new SoukError(
       'INVALID_REQUEST',
-      'No data directory: pass --data <dir>, set SOUK_DATA, or give dataDir in the --config file',
+      'No data directory: pass --data <dir>, set SOUK_DATA, or give dataDir in the --config file ' +
+        '(or a PostgreSQL store: --store postgres://…, SOUK_STORE, store.url)',
       { field: 'dataDir' },
     );
   }
@@ -95,18 +104,21 @@ export function layeredServeConfig(
   }
   const { dataDir: _ignored, ...rest } = file;
   void _ignored;
-  const config = dataConfig(dataDir, {
-    ...rest,
-    server: {
-      ...file.server,
-      adminKey,
-      ...(host !== undefined ? { host } : {}),
-      ...(port !== undefined ? { port } : {}),
+  const config = storeConfig(
+    { data: dataDir, store: storeUrl },
+    {
+      ...rest,
+      server: {
+        ...file.server,
+        adminKey,
+        ...(host !== undefined ? { host } : {}),
+        ...(port !== undefined ? { port } : {}),
+      },
+      // A server stays fresh (background embedding) and caches result pages unless the file says otherwise.
+      embedding: { ...file.embedding, auto: flags.embed === false ? false : (file.embedding?.auto ?? true) },
+      cache: { enabled: true, ...file.cache },
     },
-    // A server stays fresh (background embedding) and caches result pages unless the file says otherwise.
-    embedding: { ...file.embedding, auto: flags.embed === false ? false : (file.embedding?.auto ?? true) },
-    cache: { enabled: true, ...file.cache },
-  });
+  );
   const resolved: Omit<ServeFlags, 'data'> = {};
   if (host !== undefined) resolved.host = host;
   if (port !== undefined) resolved.port = port;

@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
 import type { EngineStats } from '../types.ts';
-import { dataConfig, withEngine } from './options.ts';
+import { addStoreOptions, storeConfig, withEngine, type StoreFlags } from './options.ts';
 
 export function registerStats(program: Command): void {
-  program
-    .command('stats')
-    .description('show what a data directory holds')
-    .requiredOption('-d, --data <dir>', 'data directory holding the store')
+  addStoreOptions(program.command('stats').description('show what a data directory holds'))
     .option('--json', 'print the statistics as JSON')
-    .action(async (flags: { data: string; json?: boolean }) => {
-      const stats = await withEngine(dataConfig(flags.data), (engine) => engine.stats());
+    .action(async (flags: StoreFlags & { json?: boolean }) => {
+      const stats = await withEngine(storeConfig(flags), (engine) => engine.stats());
       process.stdout.write((flags.json ? JSON.stringify(stats) : formatStats(stats)) + '\n');
     });
 }
@@ -18,7 +15,11 @@ function formatStats(stats: EngineStats): string {
   const rows: Array<[string, string]> = [
     ['products', String(stats.products)],
     ['terms', String(stats.terms)],
-    ['change seq', String(stats.seq)],
+    [
+      'change seq',
+      stats.appliedSeq === stats.seq ? String(stats.seq) : `${stats.appliedSeq} of ${stats.seq}`,
+    ],
+    ['store', stats.store],
     ['feedback events', String(stats.feedback)],
     ['deleted (pending vacuum)', String(stats.deletedPendingVacuum)],
     ['index size', formatBytes(stats.indexBytes)],

@@ -29,6 +29,7 @@ import { SoukError, toSoukError, type SoukErrorCode, type SoukErrorDetails } fro
  * | RANKER_NOT_FOUND    | 404    |
  * | STORE_ERROR         | 500    |
  * | STORE_READ_ONLY     | 503    |
+ * | STORE_UNAVAILABLE   | 503    |
  * | DISK_FULL           | 507    |
  * | SNAPSHOT_INVALID    | 500    |
  * | ENGINE_CLOSED       | 503    |
@@ -62,6 +63,8 @@ export const HTTP_STATUS: Record<SoukErrorCode, ContentfulStatusCode> = {
   STORE_ERROR: 500,
   // Both are conditions an operator can fix without a code change, so clients may retry later.
   STORE_READ_ONLY: 503,
+  // The shared database (PostgreSQL) cannot be reached; reads from the replica's indexes still work.
+  STORE_UNAVAILABLE: 503,
   DISK_FULL: 507,
   SNAPSHOT_INVALID: 500,
   ENGINE_CLOSED: 503,

@@ -32,11 +32,28 @@ export interface PatchOutcome {
 }
 
 /**
+ * What a shared store tells its watchers: another writer (or this process) committed changes, feedback
+ * events or a metadata key; `connected` each time the notification channel is (re)established, since
+ * notifications before that may have been missed (watchers catch up by sequence number: nothing is lost).
+ */
+export type StoreEvent =
+  { kind: 'changes' | 'feedback'; seq: number } | { kind: 'meta'; key: string } | { kind: 'connected' };
+
+export type StoreEventListener = (event: StoreEvent) => void;
+
+/**
  * The source of truth: products, a monotonically numbered change log and engine metadata.
  * Every write is one transaction and is durable once its promise resolves.
  */
 export interface Store {
   readonly kind: string;
+  /**
+   * True when other processes write to the same store (PostgreSQL): writers commit one at a time in seq
+   * order (no gaps), and an engine applies every change, its own included, from the log in that order.
+   */
+  readonly shared?: boolean;
+  /** Shared stores: notifications of commits by any writer (see StoreEvent); returns an unsubscribe. */
+  watch?(listener: StoreEventListener): () => void;
   upsert(products: Product[]): Promise<UpsertOutcome>;
   /** Applies partial updates (null removes a field) atomically; PRODUCT_NOT_FOUND if any id is missing. */
   patch(patches: Array<{ id: string; patch: Record<string, unknown> }>): Promise<PatchOutcome>;
