@@ -87,6 +87,7 @@ import { DeferredEmbedding, QueryBatch } from './embed/query-batch.ts';
 import { PostgresStore } from './store/postgres-store.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
 import type { Change, Store } from './store/store.ts';
+import { WriteTracker } from './search/write-tracker.ts';
 import { analyze, containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
 import type {
@@ -250,6 +251,8 @@ class SoukEngine implements Engine {
   /** Set as soon as close() is called (status() reports `closing`). */
   private closeStarted = false;
   private changesSinceSnapshot = 0;
+  /** Products of the writes under way, for searches that read their page while one lands. */
+  private readonly writes = new WriteTracker();
   /** Shared store: a catch-up run is queued; the watch subscription; the poll timer; the last failure. */
   private followQueued = false;
   private unwatch: (() => void) | undefined;
@@ -460,11 +463,13 @@ class SoukEngine implements Engine {
    * With the threaded SQLite store this lets the next batch's commit overlap this batch's indexing.
    */
   private write<T extends { seq: number }, R>(
+    ids: readonly string[],
     storeWrite: () => Promise<T>,
     apply: (outcome: T) => void,
     result: (outcome: T) => R,
   ): Promise<R> {
     this.assertOpen();
+    const no = this.writes.issue(ids);
     const outcome = storeWrite().catch((error: unknown) => {
       throw toSoukError(error);
     });
@@ -480,8 +485,10 @@ class SoukEngine implements Engine {
         this.scheduleEmbedding();
         return result(done);
       });
+    const settled = written.finally(() => this.writes.settle(no, ids));
+    settled.catch(() => undefined); // the caller handles `written`
     // A failed snapshot only costs start-up time later; it must not fail the writes queued behind it.
-    this.applied = written.then(() => this.snapshotIfDue()).catch(() => undefined);
+    this.applied = settled.then(() => this.snapshotIfDue()).catch(() => undefined);
     return written;
   }
 
@@ -584,9 +591,22 @@ class SoukEngine implements Engine {
     if (this.closed) throw new SoukError('ENGINE_CLOSED', 'the engine is closed');
   }
 
-  private writeProducts(products: Product[]): Promise<{ seq: number; changed: number; unchanged: number }> {
+  /**
+   * `after`: the store write waits for that commit first (an ingest's previous batch), so a batch that
+   * fails stops every later one; `committed` receives this batch's store commit.
+   */
+  private writeProducts(
+    products: Product[],
+    order: { after?: Promise<unknown>; committed?: (commit: Promise<unknown>) => void } = {},
+  ): Promise<{ seq: number; changed: number; unchanged: number }> {
     return this.write(
-      () => this.store.upsert(products),
+      products.map((product) => product.id),
+      () => {
+        const { after } = order;
+        const commit = after ? after.then(() => this.store.upsert(products)) : this.store.upsert(products);
+        order.committed?.(commit);
+        return commit;
+      },
       (outcome) => {
         this.invalidateResults(
           outcome.changed.map((product) => product.id),
@@ -638,13 +658,21 @@ class SoukEngine implements Engine {
     let linesRead = 0;
     let progress = { bytesRead: 0, totalBytes: undefined as number | undefined };
     // At most two batches in flight: one committing in the store while the next is read and indexed.
+    // Each batch is sent to the store only after the one before committed: when one fails (a full disk),
+    // no later batch is written, so what is stored is always the start of the file in whole batches.
     const inFlight: Array<Promise<void>> = [];
+    let lastCommit: Promise<unknown> | undefined;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       // Exactly batchSize products per transaction, so a crash leaves whole batches in file order.
       const products = batch.length > batchSize ? batch.splice(0, batchSize) : batch;
       if (products === batch) batch = [];
-      const done = this.writeProducts(products).then((written) => {
+      const done = this.writeProducts(products, {
+        ...(lastCommit ? { after: lastCommit } : {}),
+        committed: (commit) => {
+          lastCommit = commit;
+        },
+      }).then((written) => {
         report.loaded += written.changed;
         report.unchanged += written.unchanged;
         report.seq = Math.max(report.seq, written.seq);
@@ -714,6 +742,7 @@ class SoukEngine implements Engine {
       return { id, patch: patch as Record<string, unknown> };
     });
     return this.write(
+      checked.map((p) => p.id),
       () => this.store.patch(checked),
       (outcome) => {
         this.invalidateResults(
@@ -731,6 +760,7 @@ class SoukEngine implements Engine {
   async delete(input: string | string[]): Promise<WriteResult> {
     const ids = Array.isArray(input) ? input : [input];
     return this.write(
+      ids,
       () => this.store.delete(ids),
       (outcome) => {
         this.invalidateResults(outcome.deleted, () => {
@@ -875,7 +905,22 @@ class SoukEngine implements Engine {
     }
   }
 
+  /**
+   * A search whose page products were written while it ran (see WriteTracker) runs again once those
+   * writes are applied, so each hit is shown as it was filtered and ranked; after three tries under
+   * writes that keep touching the page, the last answer stands.
+   */
   private async searchUncached(request: SearchRequest): Promise<SearchResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const since = this.writes.settledThrough();
+      const pageIds: string[] = [];
+      const response = await this.searchOnce(request, pageIds);
+      if (attempt >= 3 || !this.writes.touched(pageIds, since)) return response;
+      await this.applied;
+    }
+  }
+
+  private async searchOnce(request: SearchRequest, pageIds: string[]): Promise<SearchResponse> {
     const started = performance.now();
     const { limit, offset, sort } = this.pageOf(request);
     const retrieved = await this.retrieve(request);
@@ -897,6 +942,7 @@ class SoukEngine implements Engine {
       mode: retrieved.mode,
       matchedKeys: retrieved.matchedKeys,
       request,
+      fetched: pageIds,
     });
     if (rankerVersion) response.ranker = rankerVersion;
     if (response.total < this.config.understanding.suggestBelow && this.config.understanding.enabled) {
@@ -1687,11 +1733,15 @@ class SoukEngine implements Engine {
       mode: SearchMode;
       matchedKeys: Set<string>;
       request: { highlight?: boolean | undefined; facets?: string[] | undefined };
+      /** Receives the ids of the page's products (read from the store after ranking). */
+      fetched?: string[];
     },
   ): Promise<SearchResponse> {
     const better = this.comparator(page.sort, docIds, scores);
     const entries = topK(docIds.length, page.offset + page.limit, better).slice(page.offset);
-    const products = await this.store.getMany(entries.map((entry) => this.index.externalId(docIds[entry]!)));
+    const ids = entries.map((entry) => this.index.externalId(docIds[entry]!));
+    page.fetched?.push(...ids);
+    const products = await this.store.getMany(ids);
     const wantHighlight = page.request.highlight ?? true;
     const hits: SearchHit[] = [];
     entries.forEach((entry, i) => {
