@@ -262,6 +262,8 @@ describe('two souk serve processes on one PostgreSQL store', () => {
     servers.push(two);
     const search = async (s: CliServer, q: string) =>
       (await fetchJson(`${s.url}/search?q=${encodeURIComponent(q)}`)).body as SearchResponse;
+    const health = await fetchJson<{ store: string; seq: number; appliedSeq: number }>(`${two.url}/health`);
+    assert.deepEqual([health.body.store, health.body.appliedSeq], ['postgres', health.body.seq]);
     assert.equal((await search(one, 'bookshelf')).total, 2);
     assert.equal((await search(two, 'bookshelf')).total, 2);
     const put = await fetch(`${one.url}/products/c3`, {

@@ -67,7 +67,16 @@ export function createApp(engine: Engine, options: AppOptions = {}): Hono {
 
   app.get('/health', async (c) => {
     const stats = await engine.stats();
-    return c.json({ status: 'ok', products: stats.products, seq: stats.seq });
+    // appliedSeq < seq: a replica of a shared store still catching up (followError says why, if stuck).
+    const { products, seq, appliedSeq, store, followError } = stats;
+    return c.json({
+      status: 'ok',
+      products,
+      seq,
+      appliedSeq,
+      store,
+      ...(followError ? { followError } : {}),
+    });
   });
   app.get('/ready', (c) => {
     const status = engine.status();

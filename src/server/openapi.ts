@@ -170,7 +170,12 @@ export const OPENAPI_DOCUMENT: Json = {
         responses: { '200': { description: 'The file' }, ...errors('404') },
       },
     },
-    '/health': { get: { summary: 'Liveness: product count and change sequence', responses: ok('OK') } },
+    '/health': {
+      get: {
+        summary: "Liveness: product count, the store's change sequence and the one the indexes reflect",
+        responses: ok('OK'),
+      },
+    },
     '/ready': {
       get: {
         summary: 'Readiness: 200 while the engine is open, 503 while it closes',
