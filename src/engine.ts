@@ -191,6 +191,14 @@ async function openStore(config: ResolvedConfig): Promise<Store> {
   return config.dataDir ? ThreadedSqliteStore.open(config.dataDir) : createMemoryStore();
 }
 
+/** Characters of text in a batch of ingested products before it is written regardless of its count. */
+const MAX_BATCH_CHARS = 4_000_000;
+
+/** A product's size for batching: its long text fields plus a constant for the rest. */
+function approximateChars(product: Product): number {
+  return product.title.length + (product.description?.length ?? 0) + 256;
+}
+
 /** The text of each indexed field, in FIELD_NAMES order; `imageText` is what OCR read in its photo. */
 export function productFieldTexts(product: Product, imageText = ''): string[] {
   const categorySegments = new Set<string>();
@@ -662,11 +670,15 @@ class SoukEngine implements Engine {
     // no later batch is written, so what is stored is always the start of the file in whole batches.
     const inFlight: Array<Promise<void>> = [];
     let lastCommit: Promise<unknown> | undefined;
+    // Batches are also bounded by size, so memory stays bounded whatever the products' size (five batches
+    // of this many characters can be alive: reading, two in flight, the store's copy, the index's input).
+    let batchChars = 0;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
-      // Exactly batchSize products per transaction, so a crash leaves whole batches in file order.
+      // At most batchSize products per transaction, so a crash leaves whole batches in file order.
       const products = batch.length > batchSize ? batch.splice(0, batchSize) : batch;
       if (products === batch) batch = [];
+      batchChars = batch.reduce((sum, product) => sum + approximateChars(product), 0);
       const done = this.writeProducts(products, {
         ...(lastCommit ? { after: lastCommit } : {}),
         committed: (commit) => {
@@ -698,6 +710,8 @@ class SoukEngine implements Engine {
         linesRead++;
         if (record.product && record.errors.length === 0) {
           batch.push(record.product);
+          batchChars += approximateChars(record.product);
+          if (batchChars >= MAX_BATCH_CHARS) await flush();
         } else {
           report.rejected++;
           if (!options.strict) errors.push(...record.errors);
