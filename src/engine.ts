@@ -920,8 +920,8 @@ class SoukEngine implements Engine {
   }
 
   /**
-   * A search whose page products were written while it ran (see WriteTracker) runs again once those
-   * writes are applied, so each hit is shown as it was filtered and ranked; after three tries under
+   * A search whose page products were written while it ran (see WriteTracker) runs again once the latest
+   * such write is applied, so each hit is shown as it was filtered and ranked; after three tries under
    * writes that keep touching the page, the last answer stands.
    */
   private async searchUncached(request: SearchRequest): Promise<SearchResponse> {
@@ -929,8 +929,9 @@ class SoukEngine implements Engine {
       const since = this.writes.settledThrough();
       const pageIds: string[] = [];
       const response = await this.searchOnce(request, pageIds);
-      if (attempt >= 3 || !this.writes.touched(pageIds, since)) return response;
-      await this.applied;
+      const write = attempt >= 3 ? undefined : this.writes.touched(pageIds, since);
+      if (write === undefined) return response;
+      await this.writes.settledAfter(write);
     }
   }
 
