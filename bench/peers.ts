@@ -1,7 +1,8 @@
 /**
  * Side-by-side peer benchmark: `node --import tsx bench/peers.ts [--quick] [--sizes 54k,1m]
- * [--engines souk,minisearch,…] [--queries N] [--scale-products N]`
- * (the last three for development).
+ * [--engines souk,minisearch,…] [--queries N] [--scale-products N]
+ * [--vector-limit-min 20] [--reuse] [--keyword-only]` (engines, queries and scale-products are for development; a run with --engines or --sizes
+ * writes its own file).
  *
  * The same catalogue and the same queries through souk and through peers installed as dev dependencies:
  * Orama, MiniSearch, FlexSearch, SQLite FTS5 (better-sqlite3) and LanceDB (its FTS index and its vector
@@ -51,12 +52,23 @@ import type { Product } from '../src/types.ts';
 import { DEFAULT_SCALE_SEED, ensureScaleSet, HOMEDEPOT_PRODUCTS } from './scale-set.ts';
 
 const HOMEDEPOT_DIR = resolve(import.meta.dirname, '../../shared/datasets/homedepot');
+/** Each engine's last result per size (git-ignored), for `--reuse`. */
+const OUTCOMES_DIR = resolve(import.meta.dirname, '_cache/peers-outcomes');
+
+function outcomeFile(size: SizeName, engine: EngineName): string {
+  return join(OUTCOMES_DIR, `${size}-${engine}.json`);
+}
+
+function saveResult(size: SizeName, result: ChildResult): void {
+  mkdirSync(OUTCOMES_DIR, { recursive: true });
+  writeFileSync(outcomeFile(size, result.engine), JSON.stringify(result));
+}
 const DIMS = 128;
 const GB = 1e9;
 const RSS_LIMIT = 12 * GB;
 const INGEST_LIMIT_MS = 10 * 60_000;
 /** A vector index built after ingest (souk's embed(), LanceDB's IVF_PQ) gets its own limit. */
-const VECTOR_LIMIT_MS = 20 * 60_000;
+let vectorLimitMs = 20 * 60_000;
 /** Field boosts given to every engine that has them: souk's own defaults (title 3, brand 2, category 1.5, description 0.5). */
 const BOOSTS = { title: 3, brand: 2, category: 1.5, description: 0.5 } as const;
 const TEXT_FIELDS = ['title', 'brand', 'category', 'description'] as const;
@@ -83,6 +95,10 @@ interface ChildTask {
   hybridQueries: number;
   /** Most time one query pass may take. */
   passBudgetMs: number;
+  /** Save the result for `--reuse` (not in development runs with fewer queries or products). */
+  save?: boolean;
+  /** Skip hybrid search (`--keyword-only`). */
+  keywordOnly?: boolean;
 }
 
 interface Pass {
@@ -108,6 +124,8 @@ interface ChildResult {
   indexHow: string;
   keyword: Pass[];
   hybrid: Pass | undefined;
+  /** Why the hybrid part did not finish (the keyword numbers above still stand). */
+  hybridFailure?: string;
   notes: string[];
 }
 
@@ -644,7 +662,12 @@ async function runPass(
   qrels: Map<string, Map<string, number>> | undefined,
   budgetMs: number,
 ): Promise<Pass> {
-  for (const [, text] of queries.slice(0, 200)) await search(text);
+  // Warm-up (JIT, caches): 200 queries, or 30 s for the slowest engines.
+  const warmStarted = performance.now();
+  for (const [, text] of queries.slice(0, 200)) {
+    await search(text);
+    if (performance.now() - warmStarted > 30_000) break;
+  }
   const times: number[] = [];
   const ndcgs: number[] = [];
   const started = performance.now();
@@ -706,10 +729,27 @@ async function runChild(task: ChildTask): Promise<ChildResult> {
       ),
     );
   }
+  // The keyword numbers first: a vector build stopped by a limit should not take them with it.
+  await send({
+    type: 'result',
+    result: {
+      engine: task.engine,
+      products,
+      ingestMs,
+      rssBytes,
+      rssVectorsBytes: undefined,
+      vectorBuildMs: undefined,
+      indexBytes: undefined,
+      indexHow: 'not measured',
+      keyword,
+      hybrid: undefined,
+      notes: adapter.notes,
+    },
+  });
   let vectorBuildMs: number | undefined;
   let rssVectorsBytes: number | undefined;
   let hybrid: Pass | undefined;
-  if (adapter.hybrid) {
+  if (adapter.hybrid && !task.keywordOnly) {
     if (adapter.prepareHybrid) {
       await send({ type: 'phase', phase: 'vectors' });
       embedClock.ms = 0;
@@ -742,6 +782,9 @@ async function runChild(task: ChildTask): Promise<ChildResult> {
     indexHow: 'not measured',
     keyword,
     hybrid,
+    ...(adapter.hybrid && task.keywordOnly
+      ? { hybridFailure: 'not run in this pass (`--keyword-only`)' }
+      : {}),
     notes: adapter.notes,
   };
   // Everything but the size first: serialising a large index may pass the memory limit, and the
@@ -802,14 +845,25 @@ function runTask(task: ChildTask): Promise<Outcome> {
       kill(`RSS passed 12 GB (${(rss / GB).toFixed(1)} GB) while ${phaseName(phase)}, after ${minutes} min`);
     else if (phase === 'ingest' && Date.now() - phaseStarted > INGEST_LIMIT_MS)
       kill(`indexing took longer than 10 min (RSS ${(rss / GB).toFixed(1)} GB then)`);
-    else if (phase === 'vectors' && Date.now() - phaseStarted > VECTOR_LIMIT_MS)
-      kill(`building the vector index took longer than 20 min (RSS ${(rss / GB).toFixed(1)} GB then)`);
+    else if (phase === 'vectors' && Date.now() - phaseStarted > vectorLimitMs)
+      kill(
+        `building the vector index took longer than ${vectorLimitMs / 60_000} min (RSS ${(rss / GB).toFixed(1)} GB then)`,
+      );
   }, 1000);
   return new Promise((done) => {
     child.on('exit', (code, signal) => {
       clearInterval(timer);
       const crash = `${signal ?? `exit ${code}`}, peak RSS ${(peakRss / GB).toFixed(1)} GB`;
       if (result && failure === undefined && code === 0) done({ task, result });
+      else if (result && failure !== undefined && phase !== 'size' && result.keyword.length > 0)
+        done({
+          task,
+          result: {
+            ...result,
+            hybridFailure: `did not finish: ${failure}`,
+            indexHow: 'n/a: the process was stopped before the size was measured',
+          },
+        });
       else if (result && phase === 'size')
         done({
           task,
@@ -909,7 +963,7 @@ function sizeTable(size: SizeName, outcomes: Outcome[]): string[] {
         Math.round(ingestRate).toLocaleString('en'),
         ms(pass.p50) + cut,
         ms(pass.p99),
-        hybrid ? ms(hybrid.p50) : '–',
+        hybrid ? ms(hybrid.p50) : r.hybridFailure && r.keyword[0] === pass ? 'see ¹' : '–',
         mb(r.rssBytes),
         mb(r.indexBytes),
         pass.ndcg === undefined ? '–' : pass.ndcg.toFixed(4),
@@ -927,6 +981,10 @@ function sizeTable(size: SizeName, outcomes: Outcome[]): string[] {
     lines.push(
       `| ${ENGINE_LABEL[f.engine as EngineName] ?? f.engine} | did not finish: ${f.failure} | | | | | | | | | | |`,
     );
+  }
+  for (const row of rows) {
+    if (row.result.hybridFailure && row.result.keyword[0] === row.pass)
+      lines.push('', `¹ ${row.label} hybrid: ${row.result.hybridFailure}.`);
   }
   // Hybrid detail
   const hybridRows = outcomes.filter(
@@ -979,6 +1037,14 @@ function configLines(outcomes: Outcome[]): string[] {
   return lines;
 }
 
+function soukHybridFailure(outcomes: Outcome[]): string | undefined {
+  for (const o of outcomes) {
+    if (o.task.engine !== 'souk') continue;
+    return 'failure' in o ? o.failure : o.result.hybridFailure;
+  }
+  return undefined;
+}
+
 function targets(outcomes54k: Outcome[], outcomes1m: Outcome[] | undefined): string[] {
   const { rows } = rowsOf(outcomes54k);
   const souk = rows.find((r) => r.result.engine === 'souk')?.pass;
@@ -1004,7 +1070,7 @@ function targets(outcomes54k: Outcome[], outcomes1m: Outcome[] | undefined): str
     lines.push(
       hybrid
         ? `- souk hybrid p50 ≤ 10 ms at 1M: **${hybrid.p50 <= 10 ? 'met' : 'not met'}** — ${ms(hybrid.p50)} ms (p99 ${ms(hybrid.p99)} ms).`
-        : '- souk hybrid p50 ≤ 10 ms at 1M: not measured (souk did not finish at 1M).',
+        : `- souk hybrid p50 ≤ 10 ms at 1M: not measured (${soukHybridFailure(outcomes1m) ?? 'souk did not finish at 1M'}).`,
     );
   } else lines.push('- souk hybrid p50 ≤ 10 ms at 1M: not measured in this run (no 1M size).');
   return lines;
@@ -1025,6 +1091,12 @@ async function main(args: string[]): Promise<void> {
     if (!ENGINES.includes(e)) throw new Error(`unknown engine ${e} (${ENGINES.join(', ')})`);
   /** Development: a smaller scale set in place of the 1M one. */
   const scaleProducts = Number(valueOf('--scale-products') ?? 1_000_000);
+  vectorLimitMs = Number(valueOf('--vector-limit-min') ?? 20) * 60_000;
+  /** Take an engine's saved result from an earlier run (bench/_cache/peers-outcomes) instead of running it. */
+  const reuse = args.includes('--reuse');
+  const reused: string[] = [];
+  const development =
+    quick || valueOf('--queries') !== undefined || valueOf('--scale-products') !== undefined;
   const queryOverride = valueOf('--queries') === undefined ? undefined : Number(valueOf('--queries'));
   if (!existsSync(HOMEDEPOT_PRODUCTS)) {
     console.log(`skipped: ${HOMEDEPOT_PRODUCTS} not found`);
@@ -1046,11 +1118,21 @@ async function main(args: string[]): Promise<void> {
         keywordQueries: Number.isFinite(keywordQueries) ? keywordQueries : 1e9,
         hybridQueries,
         passBudgetMs: (size === '54k' ? 5 : 4) * 60_000,
+        save: !development,
+        keywordOnly: args.includes('--keyword-only'),
       };
       progress(
         `${engine} ${size}: starting (${((Date.now() - started) / 60_000).toFixed(1)} min into the run)`,
       );
+      const saved = outcomeFile(size, engine);
+      if (reuse && !development && existsSync(saved)) {
+        progress(`${engine} ${size}: reusing ${saved}`);
+        reused.push(`${ENGINE_LABEL[engine]} ${size}`);
+        outcomes.push({ task, result: JSON.parse(readFileSync(saved, 'utf8')) as ChildResult });
+        continue;
+      }
       const outcome = await runTask(task);
+      if ('result' in outcome && task.save !== false) saveResult(size, outcome.result);
       if ('failure' in outcome) progress(`${engine} ${size}: did not finish: ${outcome.failure}`);
       outcomes.push(outcome);
     }
@@ -1078,7 +1160,7 @@ async function main(args: string[]): Promise<void> {
     '',
     'Produced by `node --import tsx bench/peers.ts' +
       (quick ? ' --quick' : '') +
-      "`. Every engine in its own child process (`--expose-gc`, `--max-old-space-size=12288`); limits: RSS 12 GB, ingest 10 min, a vector index built after ingest 20 min (past them: “did not finish”), each query pass 5 min at 54k / 4 min at 1M; RSS is read after GC with the index built (keyword state; the hybrid table gives RSS with vectors). Ingest/s: from reading the JSONL file to a searchable keyword index, embedding time excluded for every engine. Queries: the Home Depot dev queries in file order, `limit: 10`, one at a time, after 200 untimed warm-up queries. NDCG@10 (linear gain, souk's `src/eval/metrics.ts`) over the full catalogue, on the judged Home Depot dev queries. Ratio columns: the engine's number over souk's (for ingest: souk's rate over the engine's), so above 1× means souk is ahead.",
+      "`. Every engine in its own child process (`--expose-gc`, `--max-old-space-size=12288`); limits: RSS 12 GB, ingest 10 min, a vector index built after ingest ${vectorLimitMs / 60_000} min (past them: “did not finish”), each query pass 5 min at 54k / 4 min at 1M; RSS is read after GC with the index built (keyword state; the hybrid table gives RSS with vectors). Ingest/s: from reading the JSONL file to a searchable keyword index, embedding time excluded for every engine. Queries: the Home Depot dev queries in file order, `limit: 10`, one at a time, after 200 untimed warm-up queries (at most 30 s of them). NDCG@10 (linear gain, souk's `src/eval/metrics.ts`) over the full catalogue, on the judged Home Depot dev queries. Ratio columns: the engine's number over souk's (for ingest: souk's rate over the engine's), so above 1× means souk is ahead.",
     '',
     `Hybrid: one cheap deterministic embedding for every engine — a bag of words hashed into ${DIMS} buckets (unit length) over souk's embedding text of each product and over the query — not a real model, so vector work is comparable and the 1M run needs no model; hybrid NDCG here is not a measure of semantic quality. Engines without hybrid search show "–".`,
     '',
@@ -1100,11 +1182,20 @@ async function main(args: string[]): Promise<void> {
   }
   out.push('### Targets', '', ...targets(bySize.get('54k') ?? [], bySize.get('1m')), '');
   out.push('### Configurations', '', ...configLines([...bySize.values()].flat()), '');
+  if (reused.length > 0)
+    out.push(
+      `Reused from an earlier run of this script (\`--reuse\`, bench/_cache/peers-outcomes): ${reused.join(', ')}.`,
+      '',
+    );
   out.push(`Total run time: ${((Date.now() - started) / 60_000).toFixed(1)} min.`, '');
   const report = out.join('\n');
   const resultsDir = resolve(import.meta.dirname, 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const name = `${date}-peers${quick ? '-quick' : ''}.md`;
+  // A partial run (some engines or sizes) gets its own file, so it never replaces the full report.
+  const suffix =
+    (valueOf('--engines') !== undefined ? `-${engines.join('-')}` : '') +
+    (!quick && valueOf('--sizes') !== undefined ? `-${sizes.join('-')}` : '');
+  const name = `${date}-peers${quick ? '-quick' : ''}${suffix}.md`;
   writeFileSync(join(resultsDir, name), report);
   progress(`wrote bench/results/${name}`);
   console.log(report);
@@ -1116,6 +1207,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (childAt >= 0) {
     const task = JSON.parse(args[childAt + 1]!) as ChildTask;
     const result = await runChild(task);
+    if (task.save !== false) saveResult(task.size, result);
     await send({ type: 'result', result });
     process.exit(0);
   } else {
