@@ -129,7 +129,10 @@ interface ChildResult {
   notes: string[];
 }
 
-type Message = { type: 'phase'; phase: string } | { type: 'result'; result: ChildResult };
+type Message =
+  | { type: 'phase'; phase: string }
+  | { type: 'result'; result: ChildResult }
+  | { type: 'error'; message: string };
 
 const progress = (message: string): void => {
   process.stderr.write(`[peers] ${message}\n`);
@@ -824,6 +827,7 @@ function runTask(task: ChildTask): Promise<Outcome> {
   let peakRss = 0;
   let failure: string | undefined;
   let result: ChildResult | undefined;
+  let errorMessage: string | undefined;
   const kill = (reason: string): void => {
     if (failure !== undefined) return;
     failure = reason;
@@ -834,7 +838,8 @@ function runTask(task: ChildTask): Promise<Outcome> {
     if (message.type === 'phase') {
       phase = message.phase;
       phaseStarted = Date.now();
-    } else result = message.result;
+    } else if (message.type === 'error') errorMessage = message.message.split('\n')[0]!.slice(0, 200);
+    else result = message.result;
   });
   const timer = setInterval(() => {
     if (child.pid === undefined) return;
@@ -853,14 +858,14 @@ function runTask(task: ChildTask): Promise<Outcome> {
   return new Promise((done) => {
     child.on('exit', (code, signal) => {
       clearInterval(timer);
-      const crash = `${signal ?? `exit ${code}`}, peak RSS ${(peakRss / GB).toFixed(1)} GB`;
+      const crash = `${errorMessage ? `${errorMessage}; ` : ''}${signal ?? `exit ${code}`}, peak RSS ${(peakRss / GB).toFixed(1)} GB`;
       if (result && failure === undefined && code === 0) done({ task, result });
-      else if (result && failure !== undefined && phase !== 'size' && result.keyword.length > 0)
+      else if (result && phase !== 'size' && result.keyword.length > 0)
         done({
           task,
           result: {
             ...result,
-            hybridFailure: `did not finish: ${failure}`,
+            hybridFailure: `did not finish: ${failure ?? `crashed while ${phaseName(phase)} (${crash})`}`,
             indexHow: 'n/a: the process was stopped before the size was measured',
           },
         });
@@ -1174,7 +1179,7 @@ async function main(args: string[]): Promise<void> {
         ? `### Home Depot, ${products.toLocaleString('en')} products (titles only)`
         : `### Scale set, ${products.toLocaleString('en')} products (bench/scale-set.ts, seed ${DEFAULT_SCALE_SEED}: real Home Depot titles recombined — brands swapped, numbers changed — with brand, category path, price, colour)`,
       '',
-      `${kw ? `${kw.queries.toLocaleString('en')} keyword queries` : 'keyword queries'}${size === '1m' ? '; no judgments at this size (latency only)' : ''}.`,
+      `${kw ? `Keyword queries: up to ${kw.asked.toLocaleString('en')} per engine (a pass stopped by its time budget says how many ran; its NDCG is over those)` : 'Keyword queries'}${size === '1m' ? '; no judgments at this size (latency only)' : ''}.`,
       '',
       ...sizeTable(size, outcomes),
       '',
@@ -1206,7 +1211,16 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const childAt = args.indexOf('--child');
   if (childAt >= 0) {
     const task = JSON.parse(args[childAt + 1]!) as ChildTask;
-    const result = await runChild(task);
+    let result: ChildResult;
+    try {
+      result = await runChild(task);
+    } catch (error) {
+      await send({
+        type: 'error',
+        message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      throw error;
+    }
     if (task.save !== false) saveResult(task.size, result);
     await send({ type: 'result', result });
     process.exit(0);
