@@ -84,7 +84,6 @@ import {
 } from './search/suggest.ts';
 import { createMemoryStore } from './store/memory-store.ts';
 import { DeferredEmbedding, QueryBatch } from './embed/query-batch.ts';
-import { PostgresStore } from './store/postgres-store.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
 import type { Change, Store } from './store/store.ts';
 import { WriteTracker } from './search/write-tracker.ts';
@@ -181,6 +180,8 @@ export async function createEngine(config: SoukConfig = {}, parts: EngineParts =
  */
 async function openStore(config: ResolvedConfig): Promise<Store> {
   if (config.store.url) {
+    // Loaded only here: the driver costs ~90 ms of start-up that SQLite and memory engines never need.
+    const { PostgresStore } = await import('./store/postgres-store.ts');
     return PostgresStore.open({
       url: config.store.url,
       schema: config.store.schema,
@@ -553,9 +554,11 @@ class SoukEngine implements Engine {
   /** Shared store: follow notifications (and a slow poll, in case one is missed while connected). */
   private startFollowing(): void {
     if (!this.store.shared) return;
-    // Whatever was written between loading the indexes and subscribing.
-    this.followShared();
-    this.feedbackLog.follow();
+    if (!this.store.watch) {
+      // Without notifications (whose `connected` event starts every catch-up), begin with one now.
+      this.followShared();
+      this.feedbackLog.follow();
+    }
     this.unwatch = this.store.watch?.((event) => {
       if (event.kind === 'changes' && event.seq <= this.appliedSeq) return;
       if (event.kind === 'changes' || event.kind === 'connected') this.followShared();

@@ -360,6 +360,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       assert.equal(await store.getMeta('k'), 'v2');
       await rejectsWith(store.setMeta('schema_version', '9'), 'INVALID_REQUEST');
       await rejectsWith(store.setMeta('changes_pruned_through', '9'), 'INVALID_REQUEST');
+      await rejectsWith(store.setMeta('store_id', 'x'), 'INVALID_REQUEST');
       assert.equal(await store.lastSeq(), 0, 'meta writes are not product changes');
     });
 

@@ -6,7 +6,7 @@ import { createEngine } from '../engine.ts';
 import type { Engine } from '../engine-api.ts';
 import type { SoukConfig } from '../config.ts';
 import { SoukError } from '../errors.ts';
-import { describeUrl, isPostgresUrl } from '../store/postgres-store.ts';
+import { describeUrl, isPostgresUrl } from '../store/postgres-url.ts';
 
 /** Option-value parsers shared by commands; commander turns their errors into usage errors (exit 2). */
 

@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { SoukError } from '../errors.ts';
+import { describeUrl } from './postgres-url.ts';
 import type { FeedbackRecord, LoggedFeedback, Product } from '../types.ts';
 import {
   checkSnapshotName,
@@ -31,6 +32,7 @@ import {
 import {
   META_PRUNED_THROUGH,
   META_SCHEMA_VERSION,
+  META_STORE_ID,
   STORE_SCHEMA_VERSION,
   applyStoredPatch,
   changesPruned,
@@ -44,6 +46,7 @@ import {
   prepareProducts,
   productNotFound,
   storeClosed,
+  vectorFromBytes,
   type PreparedProduct,
 } from './store-common.ts';
 import type {
@@ -70,7 +73,6 @@ export interface PostgresStoreOptions {
 
 /** One NOTIFY channel for every souk schema; the payload says which schema and what changed. */
 const CHANNEL = 'souk_store';
-const META_STORE_ID = 'store_id';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Reconnect delays of the LISTEN connection (ms), the last one repeating. */
 const RECONNECT_DELAYS = [100, 250, 500, 1000, 2000, 5000];
@@ -127,16 +129,6 @@ CREATE TABLE IF NOT EXISTS ${s}.souk_image_texts (
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Where a URL points, without its password (for messages). */
-export function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.username ? `${parsed.username}@` : ''}${parsed.host}${parsed.pathname}`;
-  } catch {
-    return 'postgres (unparsable URL)';
-  }
 }
 
 /** Maps PostgreSQL and connection failures to SoukErrors naming the database and what was being done. */
@@ -589,15 +581,6 @@ export class PostgresStore implements Store {
   async setMeta(key: string, value: string): Promise<void> {
     checkMetaKey(key, true);
     checkMetaValue(value);
-    if (key === META_STORE_ID) {
-      throw new SoukError(
-        'INVALID_REQUEST',
-        `Meta key "${key}" is maintained by the store and cannot be set`,
-        {
-          key,
-        },
-      );
-    }
     await this.transaction('writing metadata', async (client) => {
       await client.query(
         `INSERT INTO ${this.s}.souk_meta (key, value) VALUES ($1, $2)
@@ -649,7 +632,7 @@ export class PostgresStore implements Store {
       `SELECT hash, vector FROM ${this.s}.souk_embeddings WHERE embedder = $1 AND hash = ANY($2::text[])`,
       [embedder, hashes],
     );
-    const found = new Map(result.rows.map((row) => [row.hash, bufferToVector(row.vector)]));
+    const found = new Map(result.rows.map((row) => [row.hash, vectorFromBytes(row.vector)]));
     return hashes.map((hash) => found.get(hash));
   }
 
@@ -846,14 +829,4 @@ export class PostgresStore implements Store {
     await client?.end().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }
-}
-
-function bufferToVector(buffer: Buffer): Float32Array {
-  const vector = new Float32Array(buffer.byteLength / 4);
-  new Uint8Array(vector.buffer).set(buffer);
-  return vector;
-}
-
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
 }

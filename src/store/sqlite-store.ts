@@ -41,6 +41,7 @@ import {
   prepareProducts,
   productNotFound,
   storeClosed,
+  vectorFromBytes,
 } from './store-common.ts';
 import type { Change, ChangeOp, DeleteOutcome, PatchOutcome, Store, UpsertOutcome } from './store.ts';
 
@@ -476,7 +477,7 @@ export class SqliteStore implements Store {
         hash: string;
         vector: Buffer;
       }>;
-      for (const row of rows) found.set(row.hash, blobToVector(row.vector));
+      for (const row of rows) found.set(row.hash, vectorFromBytes(row.vector));
       return hashes.map((hash) => found.get(hash));
     });
   }
@@ -674,11 +675,4 @@ export async function openSqliteStore(
     }
     throw toStoreError(error, dir, 'opening the store');
   }
-}
-
-/** A vector as stored: its float32 bytes (copied out of SQLite's buffer, which may be reused). */
-function blobToVector(blob: Buffer): Float32Array {
-  const vector = new Float32Array(blob.byteLength / 4);
-  new Uint8Array(vector.buffer).set(blob);
-  return vector;
 }

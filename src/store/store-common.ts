@@ -8,7 +8,13 @@ export const STORE_SCHEMA_VERSION = 1;
 /** Meta keys the store itself maintains; setMeta refuses them so callers cannot corrupt the store. */
 export const META_SCHEMA_VERSION = 'schema_version';
 export const META_PRUNED_THROUGH = 'changes_pruned_through';
-const RESERVED_META_KEYS: ReadonlySet<string> = new Set([META_SCHEMA_VERSION, META_PRUNED_THROUGH]);
+/** The PostgreSQL store's identity (its snapshots are named after it). */
+export const META_STORE_ID = 'store_id';
+const RESERVED_META_KEYS: ReadonlySet<string> = new Set([
+  META_SCHEMA_VERSION,
+  META_PRUNED_THROUGH,
+  META_STORE_ID,
+]);
 
 export interface PreparedProduct {
   product: Product;
@@ -148,4 +154,11 @@ export function checkLimit(limit: number | undefined, what: string): void {
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new SoukError('INVALID_REQUEST', `${what} limit must be a non-negative integer, got ${limit}`);
   }
+}
+
+/** A stored vector: its float32 bytes copied out (a driver may reuse the buffer it hands out). */
+export function vectorFromBytes(bytes: Uint8Array): Float32Array {
+  const vector = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(vector.buffer).set(bytes);
+  return vector;
 }
