@@ -5,37 +5,15 @@
  * title), so a scale benchmark measures the index, not a model. Its vectors are sparse (one bucket per
  * distinct word), unlike a sentence encoder's; graph quality on them is a property of this embedder.
  */
-import { normalizeInPlace, type EmbedderId, type TextEmbedder } from '../src/embed/embedder.ts';
-
-const SYNONYMS = new Map<string, string>(
-  Object.entries({
-    couch: 'sofa',
-    settee: 'sofa',
-    sneakers: 'shoe',
-    trainers: 'shoe',
-    shoes: 'shoe',
-    kettle: 'teapot',
-    hoodie: 'sweatshirt',
-    hooded: 'sweatshirt',
-  }),
-);
-
-function bucket(word: string, dims: number): number {
-  let hash = 2166136261;
-  for (let i = 0; i < word.length; i++) hash = Math.imul(hash ^ word.charCodeAt(i), 16777619);
-  return (hash >>> 0) % dims;
-}
+import type { EmbedderId, TextEmbedder } from '../src/embed/embedder.ts';
+import { wordHashVector } from '../test/helpers/word-hash-embedder.ts';
 
 /** One text's vector (the same function the embedder applies to each text). */
 export function hashEmbed(text: string, dims: number): Float32Array {
-  const vector = new Float32Array(dims);
-  for (const raw of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-    // A Map, not an object: `constructor` or `toString` in a title must not find Object's methods.
-    vector[bucket(SYNONYMS.get(raw) ?? raw, dims)]! += 1;
-  }
+  const vector = wordHashVector(text, dims);
   // A text without a Latin word still needs a direction (a zero vector has no cosine).
   if (!vector.some((x) => x !== 0)) vector[0] = 1;
-  return normalizeInPlace(vector);
+  return vector;
 }
 
 export function createHashEmbedder(dims = 256): TextEmbedder {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { createEngine } from '../src/engine.ts';
 import type { Engine } from '../src/engine-api.ts';
 import type { IngestReport, Product, SearchResponse } from '../src/types.ts';
@@ -21,6 +20,7 @@ import {
   uniqueToken,
   writeSyntheticCatalogue,
 } from './helpers/synthetic-catalogue.ts';
+import { assertGapFreeLog, readDb } from './helpers/store-files.ts';
 import { makeTempDir, removeTempDir } from './helpers/temp-dir.ts';
 
 const LINES = 50_000;
@@ -99,27 +99,6 @@ function ingestAndKill(file: string, dataDir: string, fallbackMs: number): Promi
   });
 }
 
-function readDb(dataDir: string): { ids: string[]; seqs: number[]; lastSeq: number } {
-  const db = new Database(join(dataDir, 'souk.db'), { readonly: true, fileMustExist: true });
-  try {
-    const ids = db.prepare('SELECT id FROM products').pluck().all() as string[];
-    const seqs = db.prepare('SELECT seq FROM changes ORDER BY seq').pluck().all() as number[];
-    const lastSeq =
-      (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").pluck().get() as
-        number | undefined) ?? 0;
-    return { ids, seqs, lastSeq };
-  } finally {
-    db.close();
-  }
-}
-
-function assertGapFree(seqs: number[], lastSeq: number): void {
-  seqs.forEach((seq, i) => {
-    if (seq !== i + 1) assert.fail(`change log seq ${seq} at position ${i + 1}: gap or reuse`);
-  });
-  assert.equal(lastSeq, seqs.length, 'the sequence counter matches the last logged change');
-}
-
 async function openEngine(dataDir: string): Promise<Engine> {
   const engine = await createEngine({ dataDir });
   engines.push(engine);
@@ -173,7 +152,7 @@ describe('kill -9 during souk ingest', () => {
       new Set(Array.from({ length: stored }, (_, i) => productId(i))),
       'the stored products are the first lines of the file',
     );
-    assertGapFree(db.seqs, db.lastSeq);
+    assertGapFreeLog(db);
     assert.equal(db.seqs.length, stored, 'one logged change per stored product');
 
     const stats = await engine.stats();
@@ -210,7 +189,7 @@ describe('kill -9 during souk ingest', () => {
     const complete = await openEngine(dataDir);
     const after = readDb(dataDir);
     assert.equal(after.ids.length, lines);
-    assertGapFree(after.seqs, after.lastSeq);
+    assertGapFreeLog(after);
     assert.equal(after.seqs.length, lines);
     assert.equal((await complete.stats()).products, lines);
     const last = await complete.search({ q: uniqueToken(lines - 1) });
@@ -307,7 +286,7 @@ describe('kill -9 of souk serve after acknowledged writes', () => {
     servers.splice(servers.indexOf(server), 1);
 
     const db = readDb(dataDir);
-    assertGapFree(db.seqs, db.lastSeq);
+    assertGapFreeLog(db);
     assert.equal(db.lastSeq, put.body.seq);
     assert.deepEqual(db.ids.sort(), ['pre-0', 'pre-1', 'pre-3', 'pre-4', 'x']);
   });
@@ -523,7 +502,7 @@ describe('kill -9 of souk serve during concurrent writes', () => {
       assert.equal(health.body.products, db.ids.length, 'the index holds as many products as the store');
       assert.ok(db.ids.length <= expectedProducts);
       assert.ok(health.body.seq >= maxSeq, `seq ${health.body.seq} is behind acknowledged seq ${maxSeq}`);
-      assertGapFree(db.seqs, db.lastSeq);
+      assertGapFreeLog(db);
       await restarted.stop('SIGTERM');
       servers.splice(servers.indexOf(restarted), 1);
       servers.splice(servers.indexOf(server), 1);

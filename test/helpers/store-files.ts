@@ -21,11 +21,15 @@ export function readDb(dataDir: string): { ids: string[]; seqs: number[]; lastSe
   }
 }
 
-export function assertGapFree(dataDir: string): void {
-  const { seqs, lastSeq } = readDb(dataDir);
+/** The change log numbers 1, 2, … with no gap or reuse, and the counter agrees with it. */
+export function assertGapFreeLog({ seqs, lastSeq }: { seqs: number[]; lastSeq: number }): void {
   const gap = seqs.findIndex((seq, i) => seq !== i + 1);
-  assert.equal(gap, -1, `change log gap at position ${gap + 1}`);
+  assert.equal(gap, -1, `change log gap or reuse at position ${gap + 1} (seq ${seqs[gap]})`);
   assert.equal(lastSeq, seqs.length, 'the sequence counter matches the last logged change');
+}
+
+export function assertGapFree(dataDir: string): void {
+  assertGapFreeLog(readDb(dataDir));
 }
 
 /** Runs a system command (mount, umount) synchronously; never throws. */

@@ -10,21 +10,33 @@ export interface WordHashEmbedder extends TextEmbedder {
   readonly calls: string[][];
 }
 
-const SYNONYMS: Record<string, string> = {
-  couch: 'sofa',
-  settee: 'sofa',
-  sneakers: 'shoe',
-  trainers: 'shoe',
-  shoes: 'shoe',
-  kettle: 'teapot',
-  hoodie: 'sweatshirt',
-  hooded: 'sweatshirt',
-};
+// A Map, not an object: `constructor` or `toString` in a title must not find Object's methods.
+const SYNONYMS = new Map<string, string>(
+  Object.entries({
+    couch: 'sofa',
+    settee: 'sofa',
+    sneakers: 'shoe',
+    trainers: 'shoe',
+    shoes: 'shoe',
+    kettle: 'teapot',
+    hoodie: 'sweatshirt',
+    hooded: 'sweatshirt',
+  }),
+);
 
 function bucket(word: string, dims: number): number {
   let hash = 2166136261;
   for (let i = 0; i < word.length; i++) hash = Math.imul(hash ^ word.charCodeAt(i), 16777619);
   return (hash >>> 0) % dims;
+}
+
+/** One text's vector: its Latin words (synonyms folded) counted in hashed buckets, unit length. */
+export function wordHashVector(text: string, dims: number): Float32Array {
+  const vector = new Float32Array(dims);
+  for (const raw of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    vector[bucket(SYNONYMS.get(raw) ?? raw, dims)]! += 1;
+  }
+  return normalizeInPlace(vector);
 }
 
 export function createWordHashEmbedder(options: { dims?: number; version?: string } = {}): WordHashEmbedder {
@@ -39,13 +51,7 @@ export function createWordHashEmbedder(options: { dims?: number; version?: strin
     async embed(texts) {
       if (closed) throw new Error('closed');
       calls.push([...texts]);
-      return texts.map((text) => {
-        const vector = new Float32Array(dims);
-        for (const raw of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-          vector[bucket(SYNONYMS[raw] ?? raw, dims)]! += 1;
-        }
-        return normalizeInPlace(vector);
-      });
+      return texts.map((text) => wordHashVector(text, dims));
     },
     async close() {
       closed = true;
