@@ -62,7 +62,8 @@ export class Sections {
     for (const header of headers) this.byName.set(header.name, header);
   }
 
-  private slice(name: string, kind: SectionKind): Uint8Array {
+  /** The section's bytes in place (no copy): for reading at once, never for keeping. */
+  private view(name: string, kind: SectionKind): Uint8Array {
     const header = this.byName.get(name);
     if (!header || header.kind !== kind) {
       throw new SoukError('SNAPSHOT_INVALID', `snapshot section "${name}" is missing or of the wrong kind`);
@@ -71,12 +72,32 @@ export class Sections {
     if (start + header.byteLength > this.bytes.byteLength) {
       throw new SoukError('SNAPSHOT_INVALID', `snapshot section "${name}" is truncated`);
     }
-    // Copy so the typed array is aligned and owns its memory (the source buffer may be a pooled Buffer).
-    return this.bytes.slice(start, start + header.byteLength);
+    return this.bytes.subarray(start, start + header.byteLength);
+  }
+
+  private slice(name: string, kind: SectionKind): Uint8Array {
+    // Copy so the typed array is aligned and owns its memory (the source buffer may be a pooled Buffer,
+    // and a view would keep the whole snapshot alive).
+    return this.view(name, kind).slice();
   }
 
   string(name: string): string {
-    return decoder.decode(this.slice(name, 'string'));
+    return decoder.decode(this.view(name, 'string'));
+  }
+
+  /**
+   * A Uint8Array section in place, without copying: for bytes read once and dropped (a nested container
+   * parsed right away, bytes written out). A view keeps the whole source buffer alive, so never keep it.
+   */
+  uint8View(name: string): Uint8Array {
+    return this.view(name, 'Uint8Array');
+  }
+
+  /** An Int32Array section in place when it is 4-byte aligned (else a copy); see uint8View. */
+  int32View(name: string): Int32Array {
+    const bytes = this.view(name, 'Int32Array');
+    if (bytes.byteOffset % 4 !== 0) return new Int32Array(bytes.slice().buffer);
+    return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   }
   int32(name: string): Int32Array {
     return new Int32Array(this.slice(name, 'Int32Array').buffer);

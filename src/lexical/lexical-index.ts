@@ -557,22 +557,23 @@ export class LexicalIndex {
       throw new Error(`snapshot fields ${meta.fields.join()} differ from ${options.fields.join()}`);
     }
     const index = new LexicalIndex(options);
-    const F = index.fieldCount;
     const termKeysJoined = sections.string('termKeys');
     index.termKeys = termKeysJoined === '' ? [] : termKeysJoined.split('\u0000');
     const terms = index.termKeys.length;
     index.termKinds = sections.uint8('termKinds');
     const postingLength = sections.int32('postingLength');
     index.documentFrequency = sections.int32('documentFrequency');
-    const docs = sections.int32('postingDocs');
-    const tfs = sections.uint8('postingTfs');
+    // Copied into the posting pool below: read in place.
+    const docs = sections.int32View('postingDocs');
+    const tfs = sections.uint8View('postingTfs');
     index.growTermScratch(terms);
     index.postings.reserve(Math.ceil(docs.length * 1.5) + 3 * terms);
     let offset = 0;
     for (let termId = 0; termId < terms; termId++) {
       index.termIds.set(index.termKeys[termId]!, termId);
-      const end = offset + postingLength[termId]!;
-      for (; offset < end; offset++) index.postings.append(termId, docs[offset]!, tfs, offset * F);
+      const length = postingLength[termId]!;
+      index.postings.appendRun(termId, docs, tfs, offset, length);
+      offset += length;
     }
     const surfacesJoined = sections.string('surfaces');
     const surfaceTerms = sections.int32('surfaceTerms');

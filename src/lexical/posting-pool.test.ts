@@ -31,6 +31,33 @@ describe('PostingPool', () => {
     assert.equal(pool.length(99), 0);
   });
 
+  it('appendRun lays postings out exactly as one append per posting', () => {
+    const F = 2;
+    const lengths = [0, 1, 2, 3, 5, 6, 7, 100, 40_000, 3];
+    const total = lengths.reduce((a, b) => a + b, 0);
+    const docs = Int32Array.from({ length: total }, (_, i) => i * 3 + 1);
+    const tfs = Uint8Array.from({ length: total * F }, (_, i) => i % 251);
+    const one = new PostingPool(F);
+    const run = new PostingPool(F);
+    let offset = 0;
+    lengths.forEach((length, term) => {
+      for (let i = offset; i < offset + length; i++) one.append(term, docs[i]!, tfs, i * F);
+      // Split into two runs, so a run may also continue a term's partly filled block.
+      const half = Math.floor(length / 3);
+      run.appendRun(term, docs, tfs, offset, half);
+      run.appendRun(term, docs, tfs, offset + half, length - half);
+      offset += length;
+    });
+    // Appending after a run continues the same chain.
+    one.append(8, 7, Uint8Array.of(9, 9), 0);
+    run.append(8, 7, Uint8Array.of(9, 9), 0);
+    lengths.forEach((_, term) => {
+      assert.equal(run.length(term), one.length(term));
+      assert.deepEqual(postingsOf(run, term), postingsOf(one, term));
+      assert.equal(run.firstBlock(term), one.firstBlock(term));
+    });
+  });
+
   it('compacts away dropped documents and renumbers the rest', () => {
     const pool = new PostingPool(2);
     for (let doc = 0; doc < 100; doc++) pool.append(doc % 2, doc, Uint8Array.of(1, doc), 0);

@@ -35,22 +35,50 @@ export class PostingPool {
     if (term >= this.head.length) this.growTerms(term + 1);
     const F = this.fields;
     let used = this.tailUsed[term]!;
-    let capacity = this.tailCapacity[term]!;
-    if (this.head[term] === -1 || used === capacity) {
-      const size = this.head[term] === -1 ? FIRST_BLOCK : Math.min(capacity * 2, LARGEST_BLOCK);
-      const start = this.allocate(size + 1);
-      if (this.head[term] === -1) this.head[term] = start;
-      else this.docs[this.tail[term]! + capacity] = start;
-      this.tail[term] = start;
-      this.tailCapacity[term] = capacity = size;
-      used = 0;
-    }
+    if (this.head[term] === -1 || used === this.tailCapacity[term]!) used = this.openBlock(term);
     const slot = this.tail[term]! + used;
     this.docs[slot] = doc;
     const base = slot * F;
     for (let f = 0; f < F; f++) this.tfs[base + f] = tfs[tfOffset + f]!;
     this.tailUsed[term] = used + 1;
     this.count[term]!++;
+  }
+
+  /**
+   * Appends `n` postings at once: documents `docs[from … from + n)` with their frequencies at
+   * `tfs[from · fields …)`. The same layout as `n` calls of `append`, copied a block at a time
+   * (restoring a snapshot appends every posting of the index).
+   */
+  appendRun(term: number, docs: Int32Array, tfs: Uint8Array, from: number, n: number): void {
+    if (n <= 0) return;
+    if (term >= this.head.length) this.growTerms(term + 1);
+    const F = this.fields;
+    for (let i = 0; i < n;) {
+      let used = this.tailUsed[term]!;
+      if (this.head[term] === -1 || used === this.tailCapacity[term]!) used = this.openBlock(term);
+      const take = Math.min(this.tailCapacity[term]! - used, n - i);
+      const slot = this.tail[term]! + used;
+      const at = from + i;
+      this.docs.set(docs.subarray(at, at + take), slot);
+      this.tfs.set(tfs.subarray(at * F, (at + take) * F), slot * F);
+      this.tailUsed[term] = used + take;
+      this.count[term]! += take;
+      i += take;
+    }
+  }
+
+  /** Starts the term's next block (the first, or one twice the last's size); returns its used count, 0. */
+  private openBlock(term: number): number {
+    const first = this.head[term] === -1;
+    const capacity = this.tailCapacity[term]!;
+    const size = first ? FIRST_BLOCK : Math.min(capacity * 2, LARGEST_BLOCK);
+    const start = this.allocate(size + 1);
+    if (first) this.head[term] = start;
+    else this.docs[this.tail[term]! + capacity] = start;
+    this.tail[term] = start;
+    this.tailCapacity[term] = size;
+    this.tailUsed[term] = 0;
+    return 0;
   }
 
   /** Slot of the term's first block (-1 when it has none); later blocks follow the chain (see forEachBlock). */

@@ -457,7 +457,7 @@ export class HnswIndex implements VectorIndex {
       filterPath: overrides.filterPath ?? saved.filterPath,
       exactScanBudget: overrides.exactScanBudget ?? saved.exactScanBudget,
     };
-    const index = new HnswIndex(meta.dims, options, store, sections.uint8('graph'));
+    const index = new HnswIndex(meta.dims, options, store, sections.uint8View('graph'));
     index.graphDead = typeof meta.graphDead === 'number' ? meta.graphDead : 0;
     if (index.options.quantization === 'b1') {
       index.centredOn = typeof meta.centredOn === 'number' ? meta.centredOn : 0;
