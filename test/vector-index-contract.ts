@@ -292,7 +292,27 @@ export function vectorIndexContract(
           vector: fc.array(fc.float({ min: -1, max: 1, noNaN: true }), { minLength: dims, maxLength: dims }),
         }),
         fc.record({ kind: fc.constant('remove' as const), key: fc.integer({ min: 0, max: 40 }) }),
+        // A bulk write, where a key may repeat (its last row wins).
+        fc.record({
+          kind: fc.constant('upsertMany' as const),
+          rows: fc.array(
+            fc.record({
+              key: fc.integer({ min: 0, max: 40 }),
+              vector: fc.array(fc.float({ min: -1, max: 1, noNaN: true }), {
+                minLength: dims,
+                maxLength: dims,
+              }),
+            }),
+            { minLength: 1, maxLength: 12 },
+          ),
+        }),
       );
+      // Zero vectors have no direction; keep them out of the ranking comparison.
+      const directed = (values: number[]): Float32Array => {
+        const v = Float32Array.from(values);
+        if (v.every((x) => Math.abs(x) < 1e-3)) v[0] = 1;
+        return v;
+      };
       fc.assert(
         fc.property(
           fc.array(op, { maxLength: 120, size: 'large' }),
@@ -303,11 +323,18 @@ export function vectorIndexContract(
             const reference = new Map<number, Float32Array>();
             for (const o of ops) {
               if (o.kind === 'upsert') {
-                const v = Float32Array.from(o.vector);
-                // Zero vectors have no direction; keep them out of the ranking comparison.
-                if (v.every((x) => Math.abs(x) < 1e-3)) v[0] = 1;
+                const v = directed(o.vector);
                 index.upsert(o.key, v);
                 reference.set(o.key, v);
+              } else if (o.kind === 'upsertMany') {
+                const rows = o.rows.map((row) => directed(row.vector));
+                const flat = new Float32Array(rows.length * dims);
+                rows.forEach((v, i) => flat.set(v, i * dims));
+                index.upsertMany(
+                  o.rows.map((row) => row.key),
+                  flat,
+                );
+                o.rows.forEach((row, i) => reference.set(row.key, rows[i]!));
               } else {
                 index.remove(o.key);
                 reference.delete(o.key);

@@ -255,6 +255,7 @@ export class VectorSpace {
         );
       }
       let freshAt = 0;
+      const accepted: Array<{ key: number; want: string; vector: Float32Array }> = [];
       jobs.forEach((job, i) => {
         const vector = cached[i] ?? fresh[freshAt++];
         if (!vector || this.wanted[job.key] !== job.want) return;
@@ -264,12 +265,21 @@ export class VectorSpace {
             `${this.name} embedder returned ${vector.length} numbers, expected ${model.dims}`,
           );
         }
-        const index = (this.index ??= createVectorIndex(model.dims, this.config));
-        index.upsert(job.key, vector);
-        this.have[job.key] = job.want;
+        accepted.push({ key: job.key, want: job.want, vector });
         if (cached[i]) report.cached++;
         else report.embedded++;
       });
+      if (accepted.length > 0) {
+        // One bulk insert per batch: HNSW then adds on all cores instead of one vector at a time.
+        const rows = new Float32Array(accepted.length * model.dims);
+        accepted.forEach((row, i) => rows.set(row.vector, i * model.dims));
+        const index = (this.index ??= createVectorIndex(model.dims, this.config));
+        index.upsertMany(
+          accepted.map((row) => row.key),
+          rows,
+        );
+        for (const row of accepted) this.have[row.key] = row.want;
+      }
       done += keys.length;
       this.changes++;
       progress();

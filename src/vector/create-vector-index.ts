@@ -92,16 +92,16 @@ function fitsGraph(index: ExactIndex | HnswIndex, config: VectorConfig): index i
   );
 }
 
-/** Stored vectors copied into the graph under construction per write while `auto` switches. */
+/** Stored vectors copied into the graph under construction per vector written while `auto` switches. */
 const MIGRATE_PER_WRITE = 16;
 
 /**
- * Exact below `exactBelow` vectors, HNSW from then on. Building the graph in one go inside the upsert
+ * Exact below `exactBelow` vectors, HNSW from then on. Building the graph in one go inside the write
  * that crosses the threshold would block the caller (the event loop) for seconds — 5000 × 512-d
  * vectors took 6-8 s on the 2-core benchmark machine — so the switch is spread over later writes: each
- * write also copies `MIGRATE_PER_WRITE` stored vectors into the new graph, the exact index serves
- * every read until the copy is complete, then the graph takes over. Bulk `upsertMany` and restoring a
- * snapshot switch at once (their callers asked for bulk work).
+ * vector written also copies `MIGRATE_PER_WRITE` stored vectors into the new graph (in bulk, on all
+ * cores), the exact index serves every read until the copy is complete, then the graph takes over.
+ * Restoring a snapshot under a config that wants a graph switches at once (`switchNow`).
  */
 export class AutoVectorIndex implements VectorIndex {
   /** The graph being filled while `current` (exact) still serves. */
@@ -135,21 +135,29 @@ export class AutoVectorIndex implements VectorIndex {
     this.current.upsert(key, vector);
     // A key still waiting to be copied is copied later with its then-current vector.
     if (this.next && !this.unmigrated.has(key)) this.next.upsert(key, vector);
-    this.step();
+    this.step(MIGRATE_PER_WRITE);
   }
 
-  /** Many upserts at once (row i of `vectors` under `keys[i]`); graph insertion then uses all cores. */
   upsertMany(keys: ArrayLike<number>, vectors: Float32Array): void {
     const dims = this.current.dims;
     if (vectors.length !== keys.length * dims) {
       throw new SoukError('INVALID_REQUEST', `expected ${keys.length} vectors of ${dims} dimensions`);
     }
-    if (this.current instanceof ExactIndex) {
-      this.current.upsertMany(keys, vectors);
-      if (this.current.size > this.config.exactBelow) this.switchNow();
-      return;
-    }
     this.current.upsertMany(keys, vectors);
+    const next = this.next;
+    if (next) {
+      const copied: number[] = [];
+      for (let i = 0; i < keys.length; i++) if (!this.unmigrated.has(keys[i]!)) copied.push(i);
+      if (copied.length > 0) {
+        const rows = new Float32Array(copied.length * dims);
+        copied.forEach((row, i) => rows.set(vectors.subarray(row * dims, (row + 1) * dims), i * dims));
+        next.upsertMany(
+          copied.map((row) => keys[row]!),
+          rows,
+        );
+      }
+    }
+    this.step(MIGRATE_PER_WRITE * keys.length);
   }
 
   /** Finishes a pending or due switch to HNSW at once (bulk insertion on all cores). */
@@ -161,7 +169,8 @@ export class AutoVectorIndex implements VectorIndex {
     this.current = HnswIndex.fromExact(this.current, hnswOptionsOf(this.config));
   }
 
-  private step(): void {
+  /** Starts the switch once the exact index is over its threshold, then copies up to `budget` vectors. */
+  private step(budget: number): void {
     const exact = this.current;
     if (!(exact instanceof ExactIndex)) return;
     if (this.next === undefined) {
@@ -172,14 +181,21 @@ export class AutoVectorIndex implements VectorIndex {
       for (const key of this.pending) this.unmigrated.add(key);
     }
     const next = this.next;
-    for (let moved = 0; moved < MIGRATE_PER_WRITE && this.pendingAt < this.pending.length;) {
+    const keys: number[] = [];
+    const rows: Float32Array[] = [];
+    while (keys.length < budget && this.pendingAt < this.pending.length) {
       const key = this.pending[this.pendingAt++]!;
       if (!this.unmigrated.delete(key)) continue;
       const vector = exact.get(key);
       if (vector) {
-        next.upsert(key, vector);
-        moved++;
+        keys.push(key);
+        rows.push(vector);
       }
+    }
+    if (keys.length > 0) {
+      const flat = new Float32Array(keys.length * exact.dims);
+      rows.forEach((row, i) => flat.set(row, i * exact.dims));
+      next.upsertMany(keys, flat);
     }
     if (this.pendingAt >= this.pending.length) {
       this.current = next;
@@ -193,7 +209,7 @@ export class AutoVectorIndex implements VectorIndex {
     if (this.next) {
       this.unmigrated.delete(key);
       this.next.remove(key);
-      this.step();
+      this.step(MIGRATE_PER_WRITE);
     }
   }
   has(key: number): boolean {

@@ -295,7 +295,8 @@ describe('createVectorIndex / deserializeVectorIndex', () => {
     assert.ok(restored instanceof AutoVectorIndex);
     assert.equal(restored.kind, 'hnsw');
     assert.equal(restored.size, live.size);
-    // An exact-phase auto index reloads as auto, and a bulk upsert switches at once.
+    // An exact-phase auto index reloads as auto; a bulk upsert copies 16 stored vectors per vector written,
+    // so one of 150 finishes the switch.
     const small = createVectorIndex(dims, config({ exactBelow: 200 })) as AutoVectorIndex;
     data.slice(0, 150).forEach((v, key) => small.upsert(key, v));
     const reloaded = deserializeVectorIndex(small.serialize()) as AutoVectorIndex;

@@ -22,6 +22,11 @@ export interface VectorIndex {
   readonly size: number;
   /** Adds or replaces the vector under a key. */
   upsert(key: number, vector: Float32Array): void;
+  /**
+   * Row i of the flat `vectors` matrix under `keys[i]`, like that many upserts (a key listed twice keeps
+   * its last row); an index may do it faster in bulk (HNSW inserts on all cores).
+   */
+  upsertMany(keys: ArrayLike<number>, vectors: Float32Array): void;
   remove(key: number): void;
   has(key: number): boolean;
   /** The k most similar live entries, best first. */
