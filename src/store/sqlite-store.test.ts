@@ -159,6 +159,45 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('moves the embedding cache of an older data directory (WITHOUT ROWID table) into the rowid layout', async () => {
+    const dir = freshDir();
+    let store = await openSqliteStore(dir);
+    await store.close();
+    const db = new Database(join(dir, DB_FILE_NAME));
+    db.exec(`
+      DROP TABLE embeddings;
+      CREATE TABLE embeddings (
+        embedder TEXT NOT NULL, hash TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (embedder, hash)
+      ) WITHOUT ROWID;
+    `);
+    db.prepare('INSERT INTO embeddings VALUES (?, ?, ?)').run(
+      'm',
+      'h1',
+      Buffer.from(Float32Array.of(1, 2).buffer),
+    );
+    db.close();
+    store = await openSqliteStore(dir);
+    try {
+      assert.deepEqual(await store.getEmbeddings('m', ['h1', 'h2']), [Float32Array.of(1, 2), undefined]);
+      // Still one row per key after the move: a replace overwrites rather than adding a second row.
+      await store.putEmbeddings('m', [{ hash: 'h1', vector: Float32Array.of(3, 4) }]);
+      assert.deepEqual(await store.getEmbeddings('m', ['h1']), [Float32Array.of(3, 4)]);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(join(dir, DB_FILE_NAME), { readonly: true });
+    try {
+      const sql = check
+        .prepare("SELECT sql FROM sqlite_master WHERE name = 'embeddings'")
+        .pluck()
+        .get() as string;
+      assert.doesNotMatch(sql, /WITHOUT ROWID/i);
+      assert.equal(check.prepare('SELECT count(*) FROM embeddings').pluck().get(), 1);
+    } finally {
+      check.close();
+    }
+  });
+
   it('shares one change log between two connections on the same directory', async () => {
     const dir = freshDir();
     const a = await openSqliteStore(dir);
