@@ -16,6 +16,15 @@ const WORD = 0;
 const NUMBER = 1;
 
 /** The posting key of a token: Chinese bigrams live in their own key space beside jieba's two-character words. */
+/** Largest relative move of a field-length average before a large index recomputes its impacts. */
+const IMPACT_DRIFT = 0.01;
+/** Below this many posting slots every change of an average recomputes the impacts (exact BM25F). */
+const EXACT_IMPACTS_BELOW_SLOTS = 1 << 16;
+
+function isSet(bits: Int32Array, index: number): boolean {
+  return (bits[index >>> 5]! & (1 << (index & 31))) !== 0;
+}
+
 export function termKey(token: Pick<Token, 'term' | 'kind'>): string {
   return token.kind === 'cjk-bigram' ? `\u0002${token.term}` : token.term;
 }
@@ -127,7 +136,9 @@ export class LexicalIndex {
   // Documents
   private externalIds: string[] = [];
   private readonly docIds = new Map<string, number>();
-  private alive: Uint8Array = new Uint8Array(1024);
+  /** One bit per document number, set while it is live: 1M documents in 128 KB, which stays in cache. */
+  private liveBits: Int32Array = new Int32Array(32);
+  private docCapacity = 1024;
   private fieldLengths: Uint16Array;
   private docTermStart: Int32Array = new Int32Array(1024);
   private docTermCount: Int32Array = new Int32Array(1024);
@@ -144,9 +155,16 @@ export class LexicalIndex {
   private slotTfs: Uint8Array = new Uint8Array(256 * 8);
 
   // Scratch space reused by every query (the engine runs queries one at a time).
-  private scores = new Float32Array(1024);
+  /** Per document: score so far, then matched query weight, side by side (one cache line per document). */
+  private totals = new Float32Array(2048);
   private best = new Float32Array(1024);
-  private covered = new Float32Array(1024);
+  private touched = new Int32Array(1024);
+  private tokenTouched = new Int32Array(1024);
+
+  /** Field-length averages the postings' impacts were computed with (NaN: not yet), and their norms. */
+  private readonly impactAverages: Float64Array;
+  private readonly impactNormA: Float64Array;
+  private readonly impactNormB: Float64Array;
 
   constructor(options: LexicalIndexOptions) {
     this.options = options;
@@ -154,6 +172,11 @@ export class LexicalIndex {
     this.fieldLengths = new Uint16Array(1024 * this.fieldCount);
     this.postings = new PostingPool(this.fieldCount);
     this.fieldLengthSums = new Float64Array(this.fieldCount);
+    this.impactAverages = new Float64Array(this.fieldCount).fill(NaN);
+    this.impactNormA = new Float64Array(this.fieldCount);
+    this.impactNormB = new Float64Array(this.fieldCount);
+    this.setImpactAverages(new Float64Array(this.fieldCount).fill(1));
+    this.impactAverages.fill(NaN);
   }
 
   get size(): number {
@@ -180,7 +203,7 @@ export class LexicalIndex {
     return this.externalIds[docId]!;
   }
   isLive(docId: number): boolean {
-    return this.alive[docId] === 1;
+    return isSet(this.liveBits, docId);
   }
 
   /** Adds or replaces a document; `fields[i]` are the tokens of field i. Returns its document number. */
@@ -191,7 +214,7 @@ export class LexicalIndex {
     this.ensureDocCapacity(docId + 1);
     this.externalIds[docId] = id;
     this.docIds.set(id, docId);
-    this.alive[docId] = 1;
+    this.liveBits[docId >>> 5]! |= 1 << (docId & 31);
     this.liveCount++;
 
     // Count term frequencies per field in reusable scratch arrays (no allocation per document).
@@ -229,7 +252,13 @@ export class LexicalIndex {
     for (let slot = 0; slot < slotCount; slot++) {
       const termId = this.slotTerms[slot]!;
       this.docTermPool[this.docTermPoolLength++] = termId;
-      this.postings.append(termId, docId, this.slotTfs, slot * F);
+      this.postings.append(
+        termId,
+        docId,
+        this.slotTfs,
+        slot * F,
+        this.impactOf(docId, this.slotTfs, slot * F),
+      );
       this.documentFrequency[termId]!++;
     }
     return docId;
@@ -240,7 +269,7 @@ export class LexicalIndex {
     const docId = this.docIds.get(id);
     if (docId === undefined) return false;
     this.docIds.delete(id);
-    this.alive[docId] = 0;
+    this.liveBits[docId >>> 5]! &= ~(1 << (docId & 31));
     this.liveCount--;
     const F = this.fieldCount;
     for (let f = 0; f < F; f++) this.fieldLengthSums[f]! -= this.fieldLengths[docId * F + f]!;
@@ -254,7 +283,8 @@ export class LexicalIndex {
   liveDocIds(): Int32Array {
     const out = new Int32Array(this.liveCount);
     let n = 0;
-    for (let docId = 0; docId < this.documentCount; docId++) if (this.alive[docId] === 1) out[n++] = docId;
+    for (let docId = 0; docId < this.documentCount; docId++)
+      if (isSet(this.liveBits, docId)) out[n++] = docId;
     return out;
   }
 
@@ -370,28 +400,26 @@ export class LexicalIndex {
    * expansion per document (an exact match and a typo of the same word do not add up).
    */
   match(query: readonly QueryTerm[], options: MatchOptions): MatchResult {
-    const F = this.fieldCount;
-    const { k1, boosts, b } = this.options;
+    this.refreshImpacts();
+    const { k1 } = this.options;
     const N = Math.max(this.liveCount, 1);
-    const normA = new Float64Array(F);
-    const normB = new Float64Array(F);
-    for (let f = 0; f < F; f++) {
-      const average = this.fieldLengthSums[f]! / N || 1;
-      normA[f] = 1 - b[f]!;
-      normB[f] = b[f]! / average;
-    }
-    this.scores = grow(this.scores, this.documentCount);
-    this.best = grow(this.best, this.documentCount);
-    this.covered = grow(this.covered, this.documentCount);
-    const scores = this.scores;
+    const D = this.documentCount;
+    this.totals = grow(this.totals, 2 * D);
+    this.best = grow(this.best, D);
+    this.touched = grow(this.touched, D);
+    this.tokenTouched = grow(this.tokenTouched, D);
+    const totals = this.totals;
     const best = this.best;
-    const covered = this.covered;
+    const touched = this.touched;
+    const tokenTouched = this.tokenTouched;
+    let touchedCount = 0;
     let totalWeight = 0;
     for (const term of query) if (term.alternativeCredit === undefined) totalWeight += term.weight;
-    const fieldLengths = this.fieldLengths;
-    const alive = this.alive;
-    const touched: number[] = [];
+    const liveBits = this.liveBits;
     const matchedKeys = new Set<string>();
+    const pool = this.postings;
+    const docs = pool.docs;
+    const impacts = pool.impacts;
 
     for (const term of query) {
       const expansions = this.expand(term, options);
@@ -401,14 +429,15 @@ export class LexicalIndex {
       let df = 0;
       for (const { termId } of expansions) df = Math.max(df, this.documentFrequency[termId]!);
       const idf = Math.log(1 + (N - df + 0.5) / (df + 0.5));
-      const tokenTouched: number[] = [];
+      const credit = term.alternativeCredit ?? term.weight;
+      // A word with one expansion (most of them) adds straight into the totals; with several, a document
+      // scores its best expansion, gathered first. The block walks are PostingPool.forEachBlock inlined:
+      // these loops are the hot path of every query.
+      const single = expansions.length === 1;
+      let tokenCount = 0;
       for (const { termId, weight } of expansions) {
         matchedKeys.add(this.termKeys[termId]!);
         const factor = idf * weight * term.weight * (k1 + 1);
-        const pool = this.postings;
-        const docs = pool.docs;
-        const tfs = pool.tfs;
-        // The block walk of PostingPool.forEachBlock, inlined: this loop is the hot path of every query.
         let remaining = pool.length(termId);
         let block = pool.firstBlock(termId);
         let capacity = FIRST_BLOCK;
@@ -416,18 +445,19 @@ export class LexicalIndex {
           const end = block + Math.min(capacity, remaining);
           for (let slot = block; slot < end; slot++) {
             const docId = docs[slot]!;
-            if (alive[docId] !== 1) continue;
-            let tf = 0;
-            const base = slot * F;
-            const lengths = docId * F;
-            for (let f = 0; f < F; f++) {
-              const count = tfs[base + f]!;
-              if (count !== 0)
-                tf += (boosts[f]! * count) / (normA[f]! + normB[f]! * fieldLengths[lengths + f]!);
+            if ((liveBits[docId >>> 5]! & (1 << (docId & 31))) === 0) continue;
+            const score = factor * impacts[slot]!;
+            // A match in fields boosted 0 only: nothing to add (and 0 marks an untouched document).
+            if (score === 0) continue;
+            if (single) {
+              const at = 2 * docId;
+              if (totals[at] === 0) touched[touchedCount++] = docId;
+              totals[at]! += score;
+              totals[at + 1]! += credit;
+              continue;
             }
-            const score = (factor * tf) / (tf + k1);
             const previous = best[docId]!;
-            if (previous === 0) tokenTouched.push(docId);
+            if (previous === 0) tokenTouched[tokenCount++] = docId;
             if (score > previous) best[docId] = score;
           }
           remaining -= end - block;
@@ -435,26 +465,31 @@ export class LexicalIndex {
           capacity = Math.min(capacity * 2, LARGEST_BLOCK);
         }
       }
-      for (const docId of tokenTouched) {
-        if (scores[docId] === 0) touched.push(docId);
-        scores[docId]! += best[docId]!;
-        covered[docId]! += term.alternativeCredit ?? term.weight;
+      for (let i = 0; i < tokenCount; i++) {
+        const docId = tokenTouched[i]!;
+        const at = 2 * docId;
+        if (totals[at] === 0) touched[touchedCount++] = docId;
+        totals[at]! += best[docId]!;
+        totals[at + 1]! += credit;
         best[docId] = 0;
       }
     }
 
     const filter = options.filter;
-    const docIds = new Int32Array(touched.length);
-    const out = new Float32Array(touched.length);
+    const docIds = new Int32Array(touchedCount);
+    const out = new Float32Array(touchedCount);
     let n = 0;
     const coordination = options.coordination;
     let bestCoverage = 0;
-    for (const docId of touched) {
-      let score = scores[docId]!;
-      const coverage = Math.min(1, covered[docId]! / totalWeight);
-      if (coordination !== 0) score *= Math.pow(coverage, coordination);
-      scores[docId] = 0;
-      covered[docId] = 0;
+    for (let i = 0; i < touchedCount; i++) {
+      const docId = touched[i]!;
+      const at = 2 * docId;
+      let score = totals[at]!;
+      const coverage = Math.min(1, totals[at + 1]! / totalWeight);
+      if (coordination === 1) score *= coverage;
+      else if (coordination !== 0) score *= Math.pow(coverage, coordination);
+      totals[at] = 0;
+      totals[at + 1] = 0;
       if (filter && !filter(docId)) continue;
       if (coverage > bestCoverage) bestCoverage = coverage;
       docIds[n] = docId;
@@ -463,13 +498,70 @@ export class LexicalIndex {
     return { docIds: docIds.subarray(0, n), scores: out.subarray(0, n), matchedKeys, bestCoverage };
   }
 
+  /**
+   * Brings the postings' impacts (PostingPool.impacts) up to date with the field-length averages. Exact
+   * BM25F while the index is small (any change of an average recomputes, which costs less than a query);
+   * past that, only once an average has moved by more than IMPACT_DRIFT since the impacts were computed:
+   * length normalisation 1% off reorders nothing that matters, while a pass over the 20M postings of a
+   * 1M-product catalogue takes a few hundred ms. New postings always use the averages in force.
+   */
+  private refreshImpacts(): void {
+    const F = this.fieldCount;
+    const N = Math.max(this.liveCount, 1);
+    const averages = new Float64Array(F);
+    let drift = 0;
+    for (let f = 0; f < F; f++) {
+      const average = this.fieldLengthSums[f]! / N || 1;
+      averages[f] = average;
+      const used = this.impactAverages[f]!;
+      drift = Math.max(drift, Number.isNaN(used) ? Infinity : Math.abs(average - used) / used);
+    }
+    if (drift === 0) return;
+    if (drift <= IMPACT_DRIFT && this.postings.slotsUsed > EXACT_IMPACTS_BELOW_SLOTS) return;
+    this.setImpactAverages(averages);
+    const pool = this.postings;
+    for (let termId = 0; termId < this.termKeys.length; termId++) {
+      pool.forEachBlock(termId, (start, n) => {
+        for (let slot = start; slot < start + n; slot++) {
+          pool.impacts[slot] = this.impactOf(pool.docs[slot]!, pool.tfs, slot * F);
+        }
+      });
+    }
+  }
+
+  private setImpactAverages(averages: Float64Array): void {
+    const { b } = this.options;
+    for (let f = 0; f < this.fieldCount; f++) {
+      this.impactAverages[f] = averages[f]!;
+      this.impactNormA[f] = 1 - b[f]!;
+      this.impactNormB[f] = b[f]! / averages[f]!;
+    }
+  }
+
+  /** A posting's tf / (tf + k1), tf the boosted, length-normalised frequency over the document's fields. */
+  private impactOf(docId: number, tfs: Uint8Array, base: number): number {
+    const F = this.fieldCount;
+    const { boosts, k1 } = this.options;
+    const lengths = docId * F;
+    let tf = 0;
+    for (let f = 0; f < F; f++) {
+      const count = tfs[base + f]!;
+      if (count !== 0) {
+        tf +=
+          (boosts[f]! * count) /
+          (this.impactNormA[f]! + this.impactNormB[f]! * this.fieldLengths[lengths + f]!);
+      }
+    }
+    return tf / (tf + k1);
+  }
+
   /** Drops tombstoned documents; returns the old → new document number map (-1 for dropped ones). */
   vacuum(): Int32Array {
     const F = this.fieldCount;
     const mapping = new Int32Array(this.documentCount).fill(-1);
     let next = 0;
     for (let docId = 0; docId < this.documentCount; docId++)
-      if (this.alive[docId] === 1) mapping[docId] = next++;
+      if (isSet(this.liveBits, docId)) mapping[docId] = next++;
 
     this.postings = this.postings.compact(this.termKeys.length, mapping);
 
@@ -492,8 +584,8 @@ export class LexicalIndex {
     this.externalIds = externalIds;
     this.docTermPool = pool;
     this.docTermPoolLength = poolLength;
-    this.alive.fill(0);
-    this.alive.fill(1, 0, next);
+    this.liveBits.fill(0);
+    for (let docId = 0; docId < next; docId++) this.liveBits[docId >>> 5]! |= 1 << (docId & 31);
     // Document numbers are reused from here on: forget which document last counted each term.
     this.termLastDoc.fill(-1);
     this.documentCount = next;
@@ -502,7 +594,7 @@ export class LexicalIndex {
 
   /** Approximate bytes held by the index structures. */
   byteSize(): number {
-    let bytes = this.alive.byteLength + this.fieldLengths.byteLength + this.docTermPool.byteLength;
+    let bytes = this.liveBits.byteLength + this.fieldLengths.byteLength + this.docTermPool.byteLength;
     bytes += this.docTermStart.byteLength + this.docTermCount.byteLength;
     return bytes + this.postings.byteSize();
   }
@@ -537,7 +629,7 @@ export class LexicalIndex {
       surfaces: this.surfaceList.join('\u0000'),
       surfaceTerms: Int32Array.from(this.surfaceTerms),
       externalIds: this.externalIds.slice(0, D).join('\u0000'),
-      alive: this.alive.slice(0, D),
+      alive: Uint8Array.from({ length: D }, (_, docId) => (isSet(this.liveBits, docId) ? 1 : 0)),
       fieldLengths: this.fieldLengths.slice(0, D * F),
       fieldLengthSums: this.fieldLengthSums,
       docTermStart: this.docTermStart.slice(0, D),
@@ -585,7 +677,13 @@ export class LexicalIndex {
     });
     const externalJoined = sections.string('externalIds');
     index.externalIds = meta.documentCount === 0 ? [] : externalJoined.split('\u0000');
-    index.alive = sections.uint8('alive');
+    const alive = sections.uint8('alive');
+    // The other per-document arrays come back exactly this long.
+    index.docCapacity = alive.length;
+    index.liveBits = new Int32Array(Math.ceil(alive.length / 32));
+    for (let docId = 0; docId < alive.length; docId++) {
+      if (alive[docId] === 1) index.liveBits[docId >>> 5]! |= 1 << (docId & 31);
+    }
     index.fieldLengths = sections.uint16('fieldLengths');
     index.fieldLengthSums = sections.float64('fieldLengthSums');
     index.docTermStart = sections.int32('docTermStart');
@@ -595,8 +693,10 @@ export class LexicalIndex {
     index.documentCount = meta.documentCount;
     index.liveCount = meta.liveCount;
     for (let docId = 0; docId < meta.documentCount; docId++) {
-      if (index.alive[docId] === 1) index.docIds.set(index.externalIds[docId]!, docId);
+      if (alive[docId] === 1) index.docIds.set(index.externalIds[docId]!, docId);
     }
+    // Impacts are not saved (they follow from frequencies and lengths): computed once here, at start-up.
+    index.refreshImpacts();
     return index;
   }
 
@@ -757,11 +857,13 @@ export class LexicalIndex {
   }
 
   private ensureDocCapacity(length: number): void {
-    if (length <= this.alive.length) return;
-    this.alive = grow(this.alive, length);
-    this.fieldLengths = grow(this.fieldLengths, this.alive.length * this.fieldCount);
-    this.docTermStart = grow(this.docTermStart, this.alive.length);
-    this.docTermCount = grow(this.docTermCount, this.alive.length);
+    if (length <= this.docCapacity) return;
+    this.docCapacity = Math.max(8, this.docCapacity);
+    while (this.docCapacity < length) this.docCapacity *= 2;
+    this.liveBits = grow(this.liveBits, Math.ceil(this.docCapacity / 32));
+    this.fieldLengths = grow(this.fieldLengths, this.docCapacity * this.fieldCount);
+    this.docTermStart = grow(this.docTermStart, this.docCapacity);
+    this.docTermCount = grow(this.docTermCount, this.docCapacity);
   }
 
   /**

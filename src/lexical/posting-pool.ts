@@ -14,6 +14,12 @@ export class PostingPool {
   docs: Int32Array = new Int32Array(1 << 12);
   /** `fields` term frequencies per slot. */
   tfs: Uint8Array;
+  /**
+   * The posting's saturated, length-normalised term frequency per slot, tf / (tf + k1) in [0, 1), kept by
+   * the lexical index (see LexicalIndex.refreshImpacts): a query reads it in sequence instead of the
+   * document's field lengths at random, the costliest memory access of a query over a large catalogue.
+   */
+  impacts: Float32Array;
   private used = 0;
   private head: Int32Array = new Int32Array(1024).fill(-1);
   private tail: Int32Array = new Int32Array(1024);
@@ -23,6 +29,12 @@ export class PostingPool {
 
   constructor(readonly fields: number) {
     this.tfs = new Uint8Array(this.docs.length * fields);
+    this.impacts = new Float32Array(this.docs.length);
+  }
+
+  /** Slots in use, link slots and unfilled block space included. */
+  get slotsUsed(): number {
+    return this.used;
   }
 
   /** Postings of the term (dead documents included until compaction). */
@@ -31,7 +43,7 @@ export class PostingPool {
   }
 
   /** Appends a posting; `tfs[tfOffset … tfOffset + fields)` are its per-field frequencies. */
-  append(term: number, doc: number, tfs: Uint8Array, tfOffset: number): void {
+  append(term: number, doc: number, tfs: Uint8Array, tfOffset: number, impact = 0): void {
     if (term >= this.head.length) this.growTerms(term + 1);
     const F = this.fields;
     let used = this.tailUsed[term]!;
@@ -40,6 +52,7 @@ export class PostingPool {
     this.docs[slot] = doc;
     const base = slot * F;
     for (let f = 0; f < F; f++) this.tfs[base + f] = tfs[tfOffset + f]!;
+    this.impacts[slot] = impact;
     this.tailUsed[term] = used + 1;
     this.count[term]!++;
   }
@@ -47,7 +60,7 @@ export class PostingPool {
   /**
    * Appends `n` postings at once: documents `docs[from … from + n)` with their frequencies at
    * `tfs[from · fields …)`. The same layout as `n` calls of `append`, copied a block at a time
-   * (restoring a snapshot appends every posting of the index).
+   * (restoring a snapshot appends every posting of the index). Impacts are left at 0 for the caller.
    */
   appendRun(term: number, docs: Int32Array, tfs: Uint8Array, from: number, n: number): void {
     if (n <= 0) return;
@@ -111,7 +124,7 @@ export class PostingPool {
       this.forEachBlock(term, (start, n) => {
         for (let slot = start; slot < start + n; slot++) {
           const doc = mapping[this.docs[slot]!]!;
-          if (doc !== -1) next.append(term, doc, this.tfs, slot * this.fields);
+          if (doc !== -1) next.append(term, doc, this.tfs, slot * this.fields, this.impacts[slot]);
         }
       });
     }
@@ -119,13 +132,14 @@ export class PostingPool {
   }
 
   byteSize(): number {
-    return this.docs.byteLength + this.tfs.byteLength + 5 * this.head.byteLength;
+    return this.docs.byteLength + this.tfs.byteLength + this.impacts.byteLength + 5 * this.head.byteLength;
   }
 
   reserve(slots: number): void {
     if (slots <= this.docs.length) return;
     this.docs = grow(this.docs, slots);
     this.tfs = grow(this.tfs, this.docs.length * this.fields);
+    this.impacts = grow(this.impacts, this.docs.length);
   }
 
   private allocate(slots: number): number {
