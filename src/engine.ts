@@ -86,6 +86,7 @@ import { createMemoryStore } from './store/memory-store.ts';
 import { DeferredEmbedding, QueryBatch } from './embed/query-batch.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
 import type { Change, Store } from './store/store.ts';
+import { grow } from './lexical/growable.ts';
 import { WriteTracker } from './search/write-tracker.ts';
 import { analyze, containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
@@ -263,6 +264,8 @@ class SoukEngine implements Engine {
   /** Products of the writes under way, for searches that read their page while one lands. */
   private readonly writes = new WriteTracker();
   /** Shared store: a catch-up run is queued; the watch subscription; the poll timer; the last failure. */
+  /** Scratch for fuseWithRest: a byte per document number, all 0 between searches. */
+  private fusedMarks: Uint8Array = new Uint8Array(0);
   private followQueued = false;
   private unwatch: (() => void) | undefined;
   private followTimer: NodeJS.Timeout | undefined;
@@ -1723,21 +1726,29 @@ class SoukEngine implements Engine {
   ): { docIds: Int32Array; scores: Float32Array } {
     const fused = fuse(lists, this.config.fusion);
     if (!lexical || lexical.docIds.length <= this.config.fusion.candidates) return fused;
-    const seen = new Set(fused.docIds);
+    // Marks in a reused byte per document number: the lexical list may hold 100k+ products.
+    const seen = (this.fusedMarks = grow(this.fusedMarks, this.index.documentNumberLimit));
+    for (const docId of fused.docIds) seen[docId] = 1;
     let floor = Infinity;
     for (const score of fused.scores) floor = Math.min(floor, score);
     let best = 0;
     for (const score of lexical.scores) best = Math.max(best, score);
-    const docIds = [...fused.docIds];
-    const scores = [...fused.scores];
+    const size = fused.docIds.length + lexical.docIds.length;
+    const docIds = new Int32Array(size);
+    const scores = new Float32Array(size);
+    docIds.set(fused.docIds);
+    scores.set(fused.scores);
+    let n = fused.docIds.length;
+    const scale = best > 0 ? (floor * 0.5) / best : 0;
     for (let i = 0; i < lexical.docIds.length; i++) {
       const docId = lexical.docIds[i]!;
-      if (seen.has(docId)) continue;
-      docIds.push(docId);
+      if (seen[docId] === 1) continue;
+      docIds[n] = docId;
       // Below every fused candidate, in lexical order among themselves.
-      scores.push(floor * 0.5 * (best > 0 ? lexical.scores[i]! / best : 0));
+      scores[n++] = scale * lexical.scores[i]!;
     }
-    return { docIds: Int32Array.from(docIds), scores: Float32Array.from(scores) };
+    for (const docId of fused.docIds) seen[docId] = 0;
+    return { docIds: docIds.subarray(0, n), scores: scores.subarray(0, n) };
   }
 
   private async respond(

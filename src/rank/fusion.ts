@@ -8,6 +8,7 @@
  * - Score fusion: each list's scores are min-max normalised to 0…1 within the list, then summed with the
  *   weights. It keeps how much better the first hit is than the second, which RRF discards.
  */
+import { topK } from '../search/top-k.ts';
 
 export interface RankedList {
   /** Document numbers, best first. */
@@ -72,9 +73,17 @@ export function rankByScore(
   scores: ArrayLike<number>,
   limit = Infinity,
 ): { docIds: Int32Array; scores: Float32Array } {
-  const order = Array.from({ length: docIds.length }, (_, i) => i);
-  order.sort((a, b) => scores[b]! - scores[a]! || docIds[a]! - docIds[b]!);
-  const n = Math.min(order.length, limit);
+  // Ties by document number, so equal scores keep a stable order across runs.
+  const better = (a: number, b: number): boolean =>
+    scores[a]! > scores[b]! || (scores[a] === scores[b] && docIds[a]! < docIds[b]!);
+  // The best `limit` of a long list (a common word matches 100k+ products at 1M) without sorting all.
+  const order =
+    limit < docIds.length
+      ? topK(docIds.length, limit, better)
+      : Array.from({ length: docIds.length }, (_, i) => i).sort(
+          (a, b) => scores[b]! - scores[a]! || docIds[a]! - docIds[b]!,
+        );
+  const n = order.length;
   const outIds = new Int32Array(n);
   const outScores = new Float32Array(n);
   for (let i = 0; i < n; i++) {
