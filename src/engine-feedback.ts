@@ -17,6 +17,7 @@ import { readFeedbackBatches } from './catalog/read-feedback.ts';
 import { SoukError, toSoukError } from './errors.ts';
 import type { FeedbackStats, ProductFacts } from './rank/feedback-stats.ts';
 import type { Store } from './store/store.ts';
+import { CoalescedRun } from './util/coalesced-run.ts';
 import type {
   FeedbackEvent,
   FeedbackRecord,
@@ -58,7 +59,7 @@ export class EngineFeedback {
   /** Log position the stats reflect. */
   private appliedSeq = 0;
   private closed = false;
-  private followQueued = false;
+  private readonly followRun = new CoalescedRun();
   /** Product facts read during load (null: not in the catalogue). */
   private facts = new Map<string, ProductFacts | null>();
 
@@ -109,17 +110,12 @@ export class EngineFeedback {
    * a request while one is queued is the same request.
    */
   follow(): void {
-    if (this.followQueued || this.closed) return;
-    this.followQueued = true;
-    this.applied = this.applied
-      .then(() => {
-        this.followQueued = false;
-        return this.catchUp(Number.MAX_SAFE_INTEGER, LOAD_BATCH);
-      })
-      .catch((error: unknown) => {
-        this.followQueued = false;
-        process.emitWarning(`following the feedback log failed: ${toSoukError(error).message}`);
-      });
+    if (this.closed) return;
+    this.applied = this.followRun.schedule(
+      this.applied,
+      () => this.catchUp(Number.MAX_SAFE_INTEGER, LOAD_BATCH),
+      (error) => process.emitWarning(`following the feedback log failed: ${toSoukError(error).message}`),
+    );
   }
 
   /** Registers a listener; returns the function that removes it. */

@@ -87,6 +87,7 @@ import { DeferredEmbedding, QueryBatch } from './embed/query-batch.ts';
 import { ThreadedSqliteStore } from './store/threaded-sqlite-store.ts';
 import type { Change, Store } from './store/store.ts';
 import { grow } from './lexical/growable.ts';
+import { CoalescedRun } from './util/coalesced-run.ts';
 import { WriteTracker } from './search/write-tracker.ts';
 import { analyze, containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
@@ -263,10 +264,10 @@ class SoukEngine implements Engine {
   private changesSinceSnapshot = 0;
   /** Products of the writes under way, for searches that read their page while one lands. */
   private readonly writes = new WriteTracker();
-  /** Shared store: a catch-up run is queued; the watch subscription; the poll timer; the last failure. */
   /** Scratch for fuseWithRest: a byte per document number, all 0 between searches. */
   private fusedMarks: Uint8Array = new Uint8Array(0);
-  private followQueued = false;
+  /** Shared store: the catch-up runs; the watch subscription; the poll timer; the last failure. */
+  private readonly followRun = new CoalescedRun();
   private unwatch: (() => void) | undefined;
   private followTimer: NodeJS.Timeout | undefined;
   private followError: string | undefined;
@@ -537,21 +538,20 @@ class SoukEngine implements Engine {
    * issued (a second request while one is queued is the same request).
    */
   private followShared(): void {
-    if (this.followQueued || this.closeStarted) return;
-    this.followQueued = true;
-    this.applied = this.applied
-      .then(async () => {
-        this.followQueued = false;
+    if (this.closeStarted) return;
+    this.applied = this.followRun.schedule(
+      this.applied,
+      async () => {
         const before = this.appliedSeq;
         await this.followTo();
         this.followError = undefined;
         if (this.appliedSeq > before) this.scheduleEmbedding();
         await this.snapshotIfDue();
-      })
-      .catch((error: unknown) => {
-        this.followQueued = false;
+      },
+      (error) => {
         this.followError = toSoukError(error).message;
-      });
+      },
+    );
   }
 
   /** Shared store: follow notifications (and a slow poll, in case one is missed while connected). */
