@@ -101,7 +101,9 @@ export class VectorSpace {
 
   /** Records a product's current state under its key; marks it for embedding when its input changed. */
   note(key: number, product: Product): void {
-    const want = this.encoder.want(product);
+    const fresh = this.encoder.want(product);
+    // Equal identities share one string: at 1M products each side holds ~70 MB of hash strings.
+    const want = fresh === this.have[key] ? this.have[key] : fresh;
     this.wanted[key] = want;
     this.changes++;
     if (want === '') {
@@ -278,7 +280,8 @@ export class VectorSpace {
           accepted.map((row) => row.key),
           rows,
         );
-        for (const row of accepted) this.have[row.key] = row.want;
+        // The very string `wanted` holds (equal to row.want, checked above with no await since).
+        for (const row of accepted) this.have[row.key] = this.wanted[row.key]!;
       }
       done += keys.length;
       this.changes++;
@@ -313,6 +316,9 @@ export class VectorSpace {
     this.changes++;
     this.have = split('have');
     this.wanted = split('wanted');
+    for (let key = 0; key < this.have.length; key++) {
+      if (this.have[key] === this.wanted[key]) this.have[key] = this.wanted[key]!;
+    }
     this.dirty.clear();
     for (const key of sections.int32('dirty')) this.dirty.add(key);
     return true;
