@@ -4,7 +4,12 @@ import { packSections, Sections } from '../lexical/binary-sections.ts';
 import type { Store } from '../store/store.ts';
 import type { Product } from '../types.ts';
 import { createVectorIndex, deserializeVectorIndex } from '../vector/create-vector-index.ts';
-import type { VectorHit, VectorIndex, VectorSearchOptions } from '../vector/vector-index.ts';
+import {
+  packRows,
+  type VectorHit,
+  type VectorIndex,
+  type VectorSearchOptions,
+} from '../vector/vector-index.ts';
 
 /**
  * What a space needs from an embedding model, wrapped so that the model loads only when first needed
@@ -257,7 +262,7 @@ export class VectorSpace {
         );
       }
       let freshAt = 0;
-      const accepted: Array<{ key: number; want: string; vector: Float32Array }> = [];
+      const accepted: Array<{ key: number; vector: Float32Array }> = [];
       jobs.forEach((job, i) => {
         const vector = cached[i] ?? fresh[freshAt++];
         if (!vector || this.wanted[job.key] !== job.want) return;
@@ -267,20 +272,21 @@ export class VectorSpace {
             `${this.name} embedder returned ${vector.length} numbers, expected ${model.dims}`,
           );
         }
-        accepted.push({ key: job.key, want: job.want, vector });
+        accepted.push({ key: job.key, vector });
         if (cached[i]) report.cached++;
         else report.embedded++;
       });
       if (accepted.length > 0) {
         // One bulk insert per batch: HNSW then adds on all cores instead of one vector at a time.
-        const rows = new Float32Array(accepted.length * model.dims);
-        accepted.forEach((row, i) => rows.set(row.vector, i * model.dims));
         const index = (this.index ??= createVectorIndex(model.dims, this.config));
         index.upsertMany(
           accepted.map((row) => row.key),
-          rows,
+          packRows(
+            accepted.map((row) => row.vector),
+            model.dims,
+          ),
         );
-        // The very string `wanted` holds (equal to row.want, checked above with no await since).
+        // The very string `wanted` holds (equal to the job's, checked above with no await since).
         for (const row of accepted) this.have[row.key] = this.wanted[row.key]!;
       }
       done += keys.length;

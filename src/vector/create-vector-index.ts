@@ -14,7 +14,7 @@ import { SoukError } from '../errors.ts';
 import { packSections, Sections } from '../lexical/binary-sections.ts';
 import { ExactIndex, readMeta, type VectorIndexMeta } from './exact-index.ts';
 import { HnswIndex, type HnswIndexOptions, type ResolvedHnswOptions } from './hnsw-index.ts';
-import type { VectorHit, VectorIndex, VectorSearchOptions } from './vector-index.ts';
+import { packRows, type VectorHit, type VectorIndex, type VectorSearchOptions } from './vector-index.ts';
 
 export function hnswOptionsOf(config: VectorConfig): HnswIndexOptions {
   return {
@@ -149,11 +149,12 @@ export class AutoVectorIndex implements VectorIndex {
       const copied: number[] = [];
       for (let i = 0; i < keys.length; i++) if (!this.unmigrated.has(keys[i]!)) copied.push(i);
       if (copied.length > 0) {
-        const rows = new Float32Array(copied.length * dims);
-        copied.forEach((row, i) => rows.set(vectors.subarray(row * dims, (row + 1) * dims), i * dims));
         next.upsertMany(
           copied.map((row) => keys[row]!),
-          rows,
+          packRows(
+            copied.map((row) => vectors.subarray(row * dims, (row + 1) * dims)),
+            dims,
+          ),
         );
       }
     }
@@ -192,11 +193,7 @@ export class AutoVectorIndex implements VectorIndex {
         rows.push(vector);
       }
     }
-    if (keys.length > 0) {
-      const flat = new Float32Array(keys.length * exact.dims);
-      rows.forEach((row, i) => flat.set(row, i * exact.dims));
-      next.upsertMany(keys, flat);
-    }
+    if (keys.length > 0) next.upsertMany(keys, packRows(rows, exact.dims));
     if (this.pendingAt >= this.pending.length) {
       this.current = next;
       this.next = undefined;

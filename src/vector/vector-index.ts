@@ -39,3 +39,10 @@ export interface VectorIndex {
   /** Approximate bytes held. */
   byteSize(): number;
 }
+
+/** Rows of `dims` numbers laid end to end: the flat matrix `upsertMany` takes. */
+export function packRows(rows: readonly Float32Array[], dims: number): Float32Array {
+  const flat = new Float32Array(rows.length * dims);
+  rows.forEach((row, i) => flat.set(row, i * dims));
+  return flat;
+}
