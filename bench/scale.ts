@@ -36,6 +36,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SCALE_SEED, HOMEDEPOT_QUERIES, SCALE_CACHE_DIR, writeScaleSet } from './scale-set.ts';
+import type { Engine } from '../src/engine-api.ts';
+import type { SearchMode } from '../src/types.ts';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const RESULTS_DIR = resolve(import.meta.dirname, 'results');
@@ -124,6 +126,24 @@ async function timeQueries(
   };
 }
 
+/** Times `engine.search` in one mode over the queries (see timeQueries) and logs p50 / p99. */
+async function timeSearches(
+  engine: Engine,
+  mode: SearchMode,
+  queries: string[],
+  warmup: number,
+  label: string,
+): Promise<Latency> {
+  const latency = await timeQueries(
+    async (q) => (await engine.search({ q, mode, limit: 10 })).hits.length,
+    queries,
+    warmup,
+    label,
+  );
+  log(`${label}: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`);
+  return latency;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Child phases
 
@@ -190,13 +210,7 @@ async function childBuild(args: BuildArgs): Promise<BuildResult> {
   );
   collect();
   const keywordRss = memory();
-  const keyword = await timeQueries(
-    async (q) => (await engine.search({ q, mode: 'keyword', limit: 10 })).hits.length,
-    queries,
-    300,
-    'keyword',
-  );
-  log(`keyword: p50 ${keyword.p50.toFixed(2)} ms, p99 ${keyword.p99.toFixed(2)} ms`);
+  const keyword = await timeSearches(engine, 'keyword', queries, 300, 'keyword');
 
   collect();
   resetPeakRss();
@@ -217,13 +231,7 @@ async function childBuild(args: BuildArgs): Promise<BuildResult> {
   collect();
   const hybridRss = memory();
   const stats = await engine.stats();
-  const hybrid = await timeQueries(
-    async (q) => (await engine.search({ q, mode: 'hybrid', limit: 10 })).hits.length,
-    queries,
-    300,
-    'hybrid',
-  );
-  log(`hybrid: p50 ${hybrid.p50.toFixed(2)} ms, p99 ${hybrid.p99.toFixed(2)} ms`);
+  const hybrid = await timeSearches(engine, 'hybrid', queries, 300, 'hybrid');
 
   started = performance.now();
   await engine.snapshot();
@@ -291,12 +299,7 @@ async function childStartup(args: BuildArgs & { atModuleStart: number }): Promis
   const t = performance.now();
   await engine.search({ q: queries[0] ?? 'hammer', mode: 'hybrid', limit: 10 });
   const firstQueryMs = performance.now() - t;
-  const hybrid = await timeQueries(
-    async (q) => (await engine.search({ q, mode: 'hybrid', limit: 10 })).hits.length,
-    queries,
-    100,
-    'startup hybrid',
-  );
+  const hybrid = await timeSearches(engine, 'hybrid', queries, 100, 'startup hybrid');
   collect();
   const rss = memory();
   await engine.close();
