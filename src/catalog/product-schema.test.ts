@@ -243,6 +243,23 @@ describe('productContentHash / canonicalProductJson', () => {
     assert.match(productContentHash(a), /^[0-9a-f]{40}$/);
   });
 
+  it('stores -0 as 0, as its JSON copy has it', () => {
+    const { product } = validateProduct({
+      id: 'z',
+      title: 'Zero',
+      price: -0,
+      rating: -0,
+      reviews: -0,
+      attributes: { offset: -0, sizes: [-0, 1] },
+    });
+    assert.ok(product);
+    for (const value of [product.price, product.rating, product.reviews, product.attributes?.offset]) {
+      assert.ok(Object.is(value, 0), `${String(value)} is +0`);
+    }
+    assert.ok(Object.is((product.attributes?.sizes as number[])[0], 0));
+    assert.deepEqual(JSON.parse(canonicalProductJson(product)), product);
+  });
+
   it('is the same for any permutation of keys (property)', () => {
     fc.assert(
       fc.property(arbitraryRawProduct(), fc.integer(), (raw, seed) => {

@@ -236,7 +236,7 @@ function normalisePrice(field: string, value: unknown): Normalised {
   if (number === undefined || !Number.isFinite(number) || number < 0) {
     return new Invalid(`field "${field}" must be a non-negative number, got ${describeValue(value)}`);
   }
-  return number;
+  return positiveZero(number);
 }
 
 function normaliseRating(field: string, value: unknown): Normalised {
@@ -246,7 +246,7 @@ function normaliseRating(field: string, value: unknown): Normalised {
   if (number === undefined || !Number.isFinite(number) || number < 0 || number > 5) {
     return new Invalid(`field "${field}" must be a number from 0 to 5, got ${describeValue(value)}`);
   }
-  return number;
+  return positiveZero(number);
 }
 
 function normaliseCount(field: string, value: unknown): Normalised {
@@ -256,7 +256,15 @@ function normaliseCount(field: string, value: unknown): Normalised {
   if (number === undefined || !Number.isSafeInteger(number) || number < 0) {
     return new Invalid(`field "${field}" must be a non-negative integer, got ${describeValue(value)}`);
   }
-  return number;
+  return positiveZero(number);
+}
+
+/**
+ * -0 as 0: JSON (the store, snapshots, the content hash) writes both as 0, so a validated product must not
+ * hold a -0 that its stored copy no longer has.
+ */
+function positiveZero(value: number): number {
+  return value === 0 ? 0 : value;
 }
 
 /** One attribute value; ABSENT for null / "" / []. */
@@ -267,7 +275,9 @@ function normaliseAttributeValue(field: string, value: unknown): Normalised {
     return text === '' ? ABSENT : text;
   }
   if (typeof value === 'number') {
-    return Number.isFinite(value) ? value : new Invalid(`field "${field}" must be a finite number`, field);
+    return Number.isFinite(value)
+      ? positiveZero(value)
+      : new Invalid(`field "${field}" must be a finite number`, field);
   }
   if (typeof value === 'boolean') return value;
   if (Array.isArray(value)) {
@@ -277,7 +287,7 @@ function normaliseAttributeValue(field: string, value: unknown): Normalised {
         const text = item.trim();
         if (text !== '') items.push(text);
       } else if (typeof item === 'number' && Number.isFinite(item)) {
-        items.push(item);
+        items.push(positiveZero(item));
       } else {
         return new Invalid(
           `field "${field}" must be a string, number, boolean or a list of strings/numbers, got a list containing ${describeValue(item)}`,
