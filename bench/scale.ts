@@ -341,6 +341,13 @@ async function childRecall(args: BuildArgs & { sample: number }): Promise<Recall
   if (!snapshot) throw new Error(`no snapshot in ${args.dataDir}`);
   const sections = new Sections(snapshot.data);
   const keys = ProductKeys.deserialize(sections.uint8('keys'));
+  // Keys point at document numbers; the lexical section names the product of each.
+  const externalIds = new Sections(sections.uint8('lexical')).string('externalIds').split('\u0000');
+  const keyOfId = new Map<string, number>();
+  for (let key = 0; key < keys.keyLimit; key++) {
+    const docId = keys.docIdOf(key);
+    if (docId >= 0) keyOfId.set(externalIds[docId]!, key);
+  }
   const space = new Sections(sections.uint8('space:text'));
   const ann = deserializeVectorIndex(space.uint8('index'), resolveConfig({}).vector);
   log(`recall: HNSW of ${ann.size} vectors loaded; embedding the catalogue exactly (f32)`);
@@ -351,7 +358,7 @@ async function childRecall(args: BuildArgs & { sample: number }): Promise<Recall
     if (line === '') continue;
     const { product } = validateProduct(JSON.parse(line));
     if (!product) continue;
-    const key = keys.keyOf(product.id);
+    const key = keyOfId.get(product.id);
     if (key === undefined) continue;
     exact.upsert(key, hashEmbed(productEmbeddingText(product), args.dims));
     if (++n % 200_000 === 0) log(`recall: ${n} exact vectors`);

@@ -383,7 +383,7 @@ class SoukEngine implements Engine {
     if (this.requeue.size > 0) {
       for await (const batch of this.store.scan(5000)) {
         for (const product of batch) {
-          const key = this.keys.keyOf(product.id);
+          const key = this.keyOf(product.id);
           if (key !== undefined) for (const space of this.requeue) space.note(key, product);
         }
       }
@@ -446,6 +446,7 @@ class SoukEngine implements Engine {
     for (const space of this.activeSpaces()) space.clear();
     this.requeue.clear();
     for await (const batch of this.store.scan(5000)) for (const product of batch) this.addToIndex(product);
+    this.index.tightenPostings();
     this.changesSinceSnapshot = this.index.size;
   }
 
@@ -456,8 +457,15 @@ class SoukEngine implements Engine {
     const fields = productFieldTexts(product, imageText).map((text) => (text === '' ? [] : analyze(text)));
     const docId = this.index.upsert(product.id, fields);
     this.values.set(docId, product);
-    const key = this.keys.bind(product.id, docId);
+    const key = this.keys.bind(docId, previous);
     for (const space of this.activeSpaces()) space.note(key, product);
+  }
+
+  /** The vector-space key of a product in the index, or undefined. */
+  private keyOf(id: string): number | undefined {
+    const docId = this.index.docIdOf(id);
+    const key = docId === undefined ? -1 : this.keys.keyOfDocId(docId);
+    return key < 0 ? undefined : key;
   }
 
   private removeFromIndex(id: string): void {
@@ -465,7 +473,7 @@ class SoukEngine implements Engine {
     if (docId === undefined) return;
     this.index.remove(id);
     this.values.remove(docId);
-    const key = this.keys.release(id);
+    const key = this.keys.release(docId);
     if (key !== undefined) for (const space of this.activeSpaces()) space.forget(key);
     this.imageTexts.delete(id);
   }
@@ -727,6 +735,8 @@ class SoukEngine implements Engine {
     }
     await flush();
     await Promise.all(inFlight);
+    // A bulk load leaves the postings in doubling blocks, a third of them empty.
+    this.index.tightenPostings();
     this.warmUpBridge();
     options.onProgress?.({
       linesRead,
@@ -1798,7 +1808,7 @@ class SoukEngine implements Engine {
     const started = performance.now();
     const { limit, offset } = this.pageOf(options);
     const product = await this.store.get(id);
-    const key = this.keys.keyOf(id);
+    const key = this.keyOf(id);
     const docId = this.index.docIdOf(id);
     if (!product || key === undefined || docId === undefined) {
       throw new SoukError('PRODUCT_NOT_FOUND', `Product ${JSON.stringify(id)} not found`, { id });
@@ -1921,7 +1931,7 @@ class SoukEngine implements Engine {
             ? q
             : (bridgeQuery(q, analyze(q), [], this.index, this.config.crossLingual).translation ?? q),
         productVector: (id) => {
-          const key = this.keys.keyOf(id);
+          const key = this.keyOf(id);
           const vector = key === undefined ? undefined : space.vectorOf(key);
           return key === undefined || !vector ? undefined : { item: key, vector };
         },
@@ -2024,7 +2034,13 @@ class SoukEngine implements Engine {
   private drainSpace(space: VectorSpace, onProgress?: EmbedOptions['onProgress']): Promise<DrainReport> {
     return space.drain({
       store: this.store,
-      fetch: (keys) => this.store.getMany(keys.map((key) => this.keys.idOf(key) ?? '')),
+      fetch: (keys) =>
+        this.store.getMany(
+          keys.map((key) => {
+            const docId = this.keys.docIdOf(key);
+            return docId < 0 ? '' : this.index.externalId(docId);
+          }),
+        ),
       onProgress,
       onText: (product, text) => this.setImageText(product.id, text),
       stopped: () => this.closing,

@@ -6,46 +6,49 @@ import { packSections, Sections } from '../lexical/binary-sections.ts';
  * new document number on every update, so vectors cannot be keyed by document number without rewriting
  * them on each price change; instead each product keeps its key for as long as it exists, and this table
  * maps keys to the current document numbers and back. Keys of deleted products are reused.
+ *
+ * Products are found by document number only: the lexical index already maps ids to document numbers,
+ * and a second id map (with its own copy of every id string) cost ~70 MB of heap at 1M products.
  */
 export class ProductKeys {
-  private readonly keys = new Map<string, number>();
-  private ids: Array<string | undefined> = [];
   private docOfKey: Int32Array = new Int32Array(1024).fill(-1);
   private keyOfDoc: Int32Array = new Int32Array(1024).fill(-1);
+  /** Keys handed out so far (bound or free). */
+  private issued = 0;
+  private bound = 0;
   private free: number[] = [];
 
   get size(): number {
-    return this.keys.size;
+    return this.bound;
   }
 
-  keyOf(id: string): number | undefined {
-    return this.keys.get(id);
-  }
-
-  idOf(key: number): string | undefined {
-    return this.ids[key];
+  /** One past the largest key handed out so far. */
+  get keyLimit(): number {
+    return this.issued;
   }
 
   /** The product's current document number, or -1. */
   docIdOf(key: number): number {
-    return key < this.docOfKey.length ? this.docOfKey[key]! : -1;
+    return key >= 0 && key < this.docOfKey.length ? this.docOfKey[key]! : -1;
   }
 
   /** The key of a document number, or -1 (tombstoned documents have none). */
   keyOfDocId(docId: number): number {
-    return docId < this.keyOfDoc.length ? this.keyOfDoc[docId]! : -1;
+    return docId >= 0 && docId < this.keyOfDoc.length ? this.keyOfDoc[docId]! : -1;
   }
 
-  /** The product's key (a new one for a new product), now pointing at `docId`. */
-  bind(id: string, docId: number): number {
-    let key = this.keys.get(id);
-    if (key === undefined) {
-      key = this.free.pop() ?? this.ids.length;
-      this.keys.set(id, key);
-      this.ids[key] = id;
+  /**
+   * The product's key, now pointing at `docId`: the key its previous document had (an update), or a
+   * new one (a new product).
+   */
+  bind(docId: number, previousDocId?: number): number {
+    let key = previousDocId === undefined ? -1 : this.keyOfDocId(previousDocId);
+    if (key < 0) {
+      key = this.free.pop() ?? this.issued++;
+      this.bound++;
+    } else {
+      this.keyOfDoc[previousDocId!] = -1;
     }
-    const previous = this.docIdOf(key);
-    if (previous >= 0) this.keyOfDoc[previous] = -1;
     this.docOfKey = growFilled(this.docOfKey, key + 1);
     this.keyOfDoc = growFilled(this.keyOfDoc, docId + 1);
     this.docOfKey[key] = docId;
@@ -53,23 +56,21 @@ export class ProductKeys {
     return key;
   }
 
-  /** Forgets a deleted product; returns the key it had. */
-  release(id: string): number | undefined {
-    const key = this.keys.get(id);
-    if (key === undefined) return undefined;
-    this.keys.delete(id);
-    this.ids[key] = undefined;
-    const docId = this.docIdOf(key);
-    if (docId >= 0) this.keyOfDoc[docId] = -1;
+  /** Forgets the product of a (deleted) document; returns the key it had. */
+  release(docId: number): number | undefined {
+    const key = this.keyOfDocId(docId);
+    if (key < 0) return undefined;
+    this.keyOfDoc[docId] = -1;
     this.docOfKey[key] = -1;
     this.free.push(key);
+    this.bound--;
     return key;
   }
 
   /** Follows a vacuum of the lexical index (old document number → new, or -1). */
   remap(mapping: Int32Array): void {
     const keyOfDoc = new Int32Array(Math.max(1024, this.keyOfDoc.length)).fill(-1);
-    for (let key = 0; key < this.ids.length; key++) {
+    for (let key = 0; key < this.issued; key++) {
       const docId = this.docIdOf(key);
       if (docId < 0) continue;
       const next = docId < mapping.length ? mapping[docId]! : -1;
@@ -80,24 +81,31 @@ export class ProductKeys {
   }
 
   serialize(): Uint8Array {
-    const n = this.ids.length;
+    const n = this.issued;
+    const docOfKey = this.docOfKey.slice(0, n);
     return packSections({
-      ids: this.ids.map((id) => id ?? '').join('\u0000'),
-      present: Uint8Array.from(this.ids, (id) => (id === undefined ? 0 : 1)),
-      docOfKey: this.docOfKey.slice(0, n),
+      present: Uint8Array.from(docOfKey, (docId) => (docId >= 0 ? 1 : 0)),
+      docOfKey,
     });
   }
 
+  /** Restores a table (snapshots before this version also hold the ids, which are not needed). */
   static deserialize(bytes: Uint8Array): ProductKeys {
     const sections = new Sections(bytes);
     const keys = new ProductKeys();
     const present = sections.uint8('present');
-    const joined = sections.string('ids');
-    const ids = present.length === 0 ? [] : joined.split('\u0000');
     const docOfKey = sections.int32('docOfKey');
+    keys.issued = present.length;
+    keys.docOfKey = growFilled(keys.docOfKey, present.length);
+    let maxDoc = -1;
+    for (let key = 0; key < present.length; key++)
+      if (present[key] === 1) maxDoc = Math.max(maxDoc, docOfKey[key]!);
+    keys.keyOfDoc = growFilled(keys.keyOfDoc, maxDoc + 1);
     for (let key = 0; key < present.length; key++) {
-      if (present[key] === 1) keys.bind(ids[key]!, docOfKey[key]!);
-      else keys.ids[key] = undefined;
+      if (present[key] !== 1) continue;
+      keys.docOfKey[key] = docOfKey[key]!;
+      keys.keyOfDoc[docOfKey[key]!] = key;
+      keys.bound++;
     }
     // Keys of deleted products wait for reuse, as before the snapshot.
     for (let key = 0; key < present.length; key++) if (present[key] !== 1) keys.free.push(key);

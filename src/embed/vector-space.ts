@@ -1,5 +1,6 @@
 import type { VectorConfig } from '../config.ts';
 import { SoukError, toSoukError } from '../errors.ts';
+import { InputIdentities } from './input-identities.ts';
 import { packSections, Sections } from '../lexical/binary-sections.ts';
 import type { Store } from '../store/store.ts';
 import type { Product } from '../types.ts';
@@ -72,9 +73,9 @@ export class VectorSpace {
   /** Embedder key the vectors were made with (known once the model or a snapshot says so). */
   private embedder: string | undefined;
   /** Per key: the input identity the current vector was made from. */
-  private have: string[] = [];
+  private have = new InputIdentities();
   /** Per key: the input identity the product asks for now. */
-  private wanted: string[] = [];
+  private wanted = new InputIdentities();
   private readonly dirty = new Set<number>();
   private draining: Promise<DrainReport> | undefined;
   private readonly listeners = new Set<(progress: DrainProgress) => void>();
@@ -106,16 +107,14 @@ export class VectorSpace {
 
   /** Records a product's current state under its key; marks it for embedding when its input changed. */
   note(key: number, product: Product): void {
-    const fresh = this.encoder.want(product);
-    // Equal identities share one string: at 1M products each side holds ~70 MB of hash strings.
-    const want = fresh === this.have[key] ? this.have[key] : fresh;
-    this.wanted[key] = want;
+    const want = this.encoder.want(product);
+    this.wanted.set(key, want);
     this.changes++;
     if (want === '') {
       this.index?.remove(key);
-      this.have[key] = '';
+      this.have.clear(key);
       this.dirty.delete(key);
-    } else if (want === this.have[key] && (this.index?.has(key) ?? false)) {
+    } else if (this.have.sameAs(key, this.wanted) && (this.index?.has(key) ?? false)) {
       this.dirty.delete(key);
     } else {
       this.dirty.add(key);
@@ -126,8 +125,8 @@ export class VectorSpace {
   clear(): void {
     this.changes++;
     this.index = undefined;
-    this.have = [];
-    this.wanted = [];
+    this.have = new InputIdentities();
+    this.wanted = new InputIdentities();
     this.dirty.clear();
   }
 
@@ -135,8 +134,8 @@ export class VectorSpace {
   forget(key: number): void {
     this.changes++;
     this.index?.remove(key);
-    this.have[key] = '';
-    this.wanted[key] = '';
+    this.have.clear(key);
+    this.wanted.clear(key);
     this.dirty.delete(key);
   }
 
@@ -163,10 +162,8 @@ export class VectorSpace {
   private reset(): void {
     this.changes++;
     this.index = undefined;
-    this.have = [];
-    this.wanted.forEach((want, key) => {
-      if (want) this.dirty.add(key);
-    });
+    this.have = new InputIdentities();
+    for (const key of this.wanted.setKeys()) this.dirty.add(key);
   }
 
   search(query: Float32Array, k: number, options?: VectorSearchOptions): VectorHit[] {
@@ -227,7 +224,7 @@ export class VectorSpace {
         if (!product) continue;
         const want = this.encoder.want(product);
         // The product changed again after this batch was taken: its newer state is (or will be) queued.
-        if (want === '' || want !== this.wanted[key]) continue;
+        if (want === '' || !this.wanted.holds(key, want)) continue;
         try {
           const prepared = await this.encoder.prepare(product);
           if (prepared.text !== undefined) context.onText?.(product, prepared.text);
@@ -239,7 +236,7 @@ export class VectorSpace {
             report.errors.push({ id: product.id, code: soukError.code, message: soukError.message });
           }
           // Not retried until the product's input changes.
-          this.have[key] = want;
+          this.have.set(key, want);
         }
       }
       const cached = await context.store.getEmbeddings(
@@ -253,7 +250,7 @@ export class VectorSpace {
           fresh = await this.encoder.embed(misses.map((job) => job.input));
         } catch (error) {
           // The model failed (a model server is down): put the batch back for a later run.
-          for (const key of keys) if (this.wanted[key]) this.dirty.add(key);
+          for (const key of keys) if (this.wanted.isSet(key)) this.dirty.add(key);
           throw toSoukError(error);
         }
         await context.store.putEmbeddings(
@@ -265,7 +262,7 @@ export class VectorSpace {
       const accepted: Array<{ key: number; vector: Float32Array }> = [];
       jobs.forEach((job, i) => {
         const vector = cached[i] ?? fresh[freshAt++];
-        if (!vector || this.wanted[job.key] !== job.want) return;
+        if (!vector || !this.wanted.holds(job.key, job.want)) return;
         if (vector.length !== model.dims) {
           throw new SoukError(
             'EMBEDDING_FAILED',
@@ -286,8 +283,8 @@ export class VectorSpace {
             model.dims,
           ),
         );
-        // The very string `wanted` holds (equal to the job's, checked above with no await since).
-        for (const row of accepted) this.have[row.key] = this.wanted[row.key]!;
+        // What `wanted` holds is the job's (checked above with no await since).
+        for (const row of accepted) this.have.copy(row.key, this.wanted);
       }
       done += keys.length;
       this.changes++;
@@ -300,8 +297,8 @@ export class VectorSpace {
     const keys = [...this.dirty];
     return packSections({
       meta: JSON.stringify({ fingerprint: this.encoder.fingerprint, embedder: this.embedder ?? null }),
-      have: this.have.map((value) => value ?? '').join('\u0000'),
-      wanted: this.wanted.map((value) => value ?? '').join('\u0000'),
+      haveFingerprints: this.have.serialize(),
+      wantedFingerprints: this.wanted.serialize(),
       dirty: Int32Array.from(keys),
       index: this.index ? this.index.serialize() : new Uint8Array(0),
     });
@@ -320,11 +317,13 @@ export class VectorSpace {
     this.index = indexBytes.length > 0 ? deserializeVectorIndex(indexBytes, this.config) : undefined;
     this.embedder = meta.embedder ?? undefined;
     this.changes++;
-    this.have = split('have');
-    this.wanted = split('wanted');
-    for (let key = 0; key < this.have.length; key++) {
-      if (this.have[key] === this.wanted[key]) this.have[key] = this.wanted[key]!;
-    }
+    // Snapshots before fingerprints kept the identities as strings.
+    const identities = (name: 'have' | 'wanted'): InputIdentities =>
+      sections.has(`${name}Fingerprints`)
+        ? new InputIdentities(sections.int32(`${name}Fingerprints`))
+        : InputIdentities.fromStrings(split(name));
+    this.have = identities('have');
+    this.wanted = identities('wanted');
     this.dirty.clear();
     for (const key of sections.int32('dirty')) this.dirty.add(key);
     return true;

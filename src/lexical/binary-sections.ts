@@ -81,6 +81,10 @@ export class Sections {
     return this.view(name, kind).slice();
   }
 
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
   string(name: string): string {
     return decoder.decode(this.view(name, 'string'));
   }

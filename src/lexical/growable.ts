@@ -9,3 +9,10 @@ export function grow<T extends NumericArray>(array: T, minLength: number): T {
   grown.set(array as ArrayLike<number> & T);
   return grown;
 }
+
+/** A copy of the array exactly `length` long (longer: zero-filled; shorter: cut). */
+export function resized<T extends NumericArray>(array: T, length: number): T {
+  const out = new (array.constructor as new (length: number) => T)(length);
+  out.set((array.length <= length ? array : array.subarray(0, length)) as ArrayLike<number> & T);
+  return out;
+}

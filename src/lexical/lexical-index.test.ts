@@ -138,6 +138,35 @@ describe('LexicalIndex BM25F', () => {
     for (const [id, score] of before) assert.ok(Math.abs(after.get(id)! - score) < 1e-6);
   });
 
+  it('tightening the postings after a bulk load frees the slack and changes no answer', () => {
+    const index = new LexicalIndex({
+      fields: ['title', 'description'],
+      boosts: [2, 1],
+      b: [0.75, 0.5],
+      k1: 1.2,
+    });
+    const vocabulary = Array.from({ length: 40 }, (_, i) => `w${i}`);
+    for (let doc = 0; doc < 3000; doc++) {
+      const title = vocabulary.filter((_, i) => (doc * 7 + i * 13) % (i + 3) === 0).slice(0, 6);
+      index.upsert(`p${doc}`, [words(...title, 'shoe'), words(...title.slice(0, 2))]);
+    }
+    index.remove('p17');
+    const queries = [[term('shoe')], [term('w1'), term('w7')], [term('w2', { prefix: true })]];
+    const before = queries.map((query) => scoresOf(index, query));
+    const slots = index.byteSize();
+    assert.equal(index.tightenPostings(), true);
+    assert.ok(index.byteSize() < slots, 'the pool shrank');
+    assert.deepEqual(
+      queries.map((query) => scoresOf(index, query)),
+      before,
+    );
+    assert.equal(index.tightenPostings(), false, 'a tight pool is left alone');
+    // Later writes append after the exact blocks.
+    index.upsert('p3000', [words('shoe', 'w1'), []]);
+    assert.ok(scoresOf(index, [term('shoe')]).has('p3000'));
+    assert.equal(scoresOf(index, [term('shoe')]).size, 3000);
+  });
+
   it('serializes and deserializes to an index that answers identically', () => {
     const index = twoFieldIndex();
     index.remove('d2');

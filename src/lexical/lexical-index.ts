@@ -1,7 +1,7 @@
 import type { Token, TokenKind } from '../text/token.ts';
 import { packSections, Sections } from './binary-sections.ts';
 import { grow } from './growable.ts';
-import { FIRST_BLOCK, LARGEST_BLOCK, PostingPool } from './posting-pool.ts';
+import { LARGEST_BLOCK, PostingPool } from './posting-pool.ts';
 import { TermTrie } from './term-trie.ts';
 
 /**
@@ -443,7 +443,7 @@ export class LexicalIndex {
         const factor = idf * weight * term.weight * (k1 + 1);
         let remaining = pool.length(termId);
         let block = pool.firstBlock(termId);
-        let capacity = FIRST_BLOCK;
+        let capacity = pool.firstBlockCapacity(termId);
         while (remaining > 0) {
           const end = block + Math.min(capacity, remaining);
           for (let slot = block; slot < end; slot++) {
@@ -595,6 +595,21 @@ export class LexicalIndex {
     return mapping;
   }
 
+  /**
+   * Lays the postings out again, each term in one block of exactly its postings, when more than a
+   * quarter of the pool is slack: after a bulk load the doubling blocks leave about a third of the slots
+   * empty (at 1M products 18.3M slots for 13.3M postings). Nothing a query sees changes. Returns whether
+   * it did.
+   */
+  tightenPostings(): boolean {
+    const terms = this.termKeys.length;
+    let postings = 0;
+    for (let termId = 0; termId < terms; termId++) postings += this.postings.length(termId);
+    if (this.postings.slotsUsed <= 1.25 * (postings + terms)) return false;
+    this.postings = this.postings.compact(terms);
+    return true;
+  }
+
   /** Approximate bytes held by the index structures. */
   byteSize(): number {
     let bytes = this.liveBits.byteLength + this.fieldLengths.byteLength + this.docTermPool.byteLength;
@@ -662,7 +677,9 @@ export class LexicalIndex {
     const docs = sections.int32View('postingDocs');
     const tfs = sections.uint8View('postingTfs');
     index.growTermScratch(terms);
-    index.postings.reserve(Math.ceil(docs.length * 1.5) + 3 * terms);
+    let slots = 0;
+    for (let termId = 0; termId < terms; termId++) slots += PostingPool.slotsForRun(postingLength[termId]!);
+    index.postings.reserve(slots);
     let offset = 0;
     for (let termId = 0; termId < terms; termId++) {
       index.termIds.set(index.termKeys[termId]!, termId);

@@ -6,7 +6,8 @@ function postingsOf(pool: PostingPool, term: number): Array<[number, number[]]> 
   const out: Array<[number, number[]]> = [];
   pool.forEachBlock(term, (start, n) => {
     for (let slot = start; slot < start + n; slot++) {
-      out.push([pool.docs[slot]!, Array.from(pool.tfs.subarray(slot * 2, slot * 2 + 2))]);
+      const F = pool.fields;
+      out.push([pool.docs[slot]!, Array.from(pool.tfs.subarray(slot * F, (slot + 1) * F))]);
     }
   });
   return out;
@@ -54,8 +55,35 @@ describe('PostingPool', () => {
     lengths.forEach((_, term) => {
       assert.equal(run.length(term), one.length(term));
       assert.deepEqual(postingsOf(run, term), postingsOf(one, term));
-      assert.equal(run.firstBlock(term), one.firstBlock(term));
     });
+    assert.ok(run.slotsUsed < one.slotsUsed, 'runs fill exact blocks where appends double');
+  });
+
+  it('a run into an empty term takes one block of exactly its postings, and appends continue after it', () => {
+    const F = 3;
+    const lengths = [0, 1, 2, 3, 17, 5000, 70_000];
+    const total = lengths.reduce((a, b) => a + b, 0);
+    const docs = Int32Array.from({ length: total }, (_, i) => i);
+    const tfs = Uint8Array.from({ length: total * F }, (_, i) => (i * 7) % 256);
+    const pool = new PostingPool(F);
+    const slots = lengths.reduce((sum, length) => sum + PostingPool.slotsForRun(length), 0);
+    pool.reserve(slots);
+    let offset = 0;
+    lengths.forEach((length, term) => {
+      pool.appendRun(term, docs, tfs, offset, length);
+      offset += length;
+    });
+    assert.equal(pool.slotsUsed, slots);
+    assert.equal(pool.docs.length, slots, 'reserve allocates exactly');
+    assert.equal(pool.firstBlockCapacity(5), 5000);
+    for (let extra = 0; extra < 20_000; extra++) pool.append(5, total + extra, Uint8Array.of(1, 2, 3), 0);
+    const postings = postingsOf(pool, 5);
+    assert.equal(postings.length, 25_000);
+    assert.deepEqual(
+      postings.map(([doc]) => doc),
+      [...Array(5000).keys()].map((i) => i + 23).concat([...Array(20_000).keys()].map((i) => total + i)),
+    );
+    assert.deepEqual(postings[4999]![1], [...tfs.subarray((23 + 4999) * F, (23 + 5000) * F)]);
   });
 
   it('compacts away dropped documents and renumbers the rest', () => {
