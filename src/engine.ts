@@ -128,6 +128,12 @@ interface Retrieved {
   probe: QueryProbe;
   /** The query as understood: `understood.text` (price phrases removed) is what was matched. */
   understood: UnderstoodQuery;
+  /**
+   * Lexical matches ranked after every entry of `docIds` that are not among them (a hybrid answer's
+   * tail): how many, for the total. Left out of `docIds` when the page, sort and facets do not reach
+   * them — copying 100k+ matches cost a 1M-product hybrid query ~1.5 ms.
+   */
+  restCount: number;
 }
 
 const SNAPSHOT_NAME = 'index';
@@ -954,7 +960,7 @@ class SoukEngine implements Engine {
   private async searchOnce(request: SearchRequest, pageIds: string[]): Promise<SearchResponse> {
     const started = performance.now();
     const { limit, offset, sort } = this.pageOf(request);
-    const retrieved = await this.retrieve(request);
+    const retrieved = await this.retrieve(request, offset + limit);
     let { docIds, scores } = retrieved;
     let rankerVersion: string | undefined;
     if (sort === 'relevance' && !retrieved.browsing) {
@@ -974,6 +980,7 @@ class SoukEngine implements Engine {
       matchedKeys: retrieved.matchedKeys,
       request,
       fetched: pageIds,
+      restCount: retrieved.restCount,
     });
     if (rankerVersion) response.ranker = rankerVersion;
     if (response.total < this.config.understanding.suggestBelow && this.config.understanding.enabled) {
@@ -1087,7 +1094,8 @@ class SoukEngine implements Engine {
   }
 
   /** Candidate retrieval: lexical and vector lists, fused, before any learned re-ranking. */
-  private async retrieve(request: SearchRequest): Promise<Retrieved> {
+  /** `depth`: how many of the best entries the caller reads (a page's offset + limit, training rows). */
+  private async retrieve(request: SearchRequest, depth: number): Promise<Retrieved> {
     const { search } = this.config;
     const q = request.q ?? '';
     if (typeof q !== 'string') throw new SoukError('INVALID_REQUEST', 'q must be a string', { field: 'q' });
@@ -1107,6 +1115,7 @@ class SoukEngine implements Engine {
     const queryTokens = understood.tokens;
     let docIds: Int32Array;
     let scores: Float32Array;
+    let restCount = 0;
     let matchedKeys = new Set<string>();
     let translation: string | undefined;
     const probe: QueryProbe = {};
@@ -1171,14 +1180,27 @@ class SoukEngine implements Engine {
         docIds = lexical?.docIds ?? new Int32Array(0);
         scores = lexical?.scores ?? new Float32Array(0);
       } else {
-        ({ docIds, scores } = this.fuseWithRest(lists, lexical));
+        const fused = fuse(lists, this.config.fusion);
+        ({ docIds, scores } = fused);
+        if (lexical && lexical.docIds.length > docIds.length) {
+          const rest = this.lexicalRestCount(fused, lexical);
+          if (rest === undefined || this.needsWholeList(request, depth, fused.docIds.length)) {
+            ({ docIds, scores } = this.withLexicalRest(fused, lexical));
+          } else restCount = rest;
+        }
       }
     }
 
     if (!browsing && (request.sort ?? 'relevance') === 'relevance') {
       // Candidates stating the opposite size or a conflicting measure are demoted (query understanding).
-      const depth = (request.offset ?? 0) + (request.limit ?? search.limit);
-      scores = understood.adjust(docIds, scores, Math.max(this.config.fusion.candidates, depth));
+      const adjustDepth = Math.max(this.config.fusion.candidates, depth);
+      const adjusted = understood.adjust(docIds, scores, adjustDepth);
+      if (adjusted !== scores && restCount > 0) {
+        // A demoted candidate may fall below the tail: rank the whole list.
+        ({ docIds, scores } = this.withLexicalRest({ docIds, scores }, lexical!));
+        restCount = 0;
+        scores = understood.adjust(docIds, scores, adjustDepth);
+      } else scores = adjusted;
     }
 
     if (request.ids !== undefined && filter && !browsing) {
@@ -1198,7 +1220,23 @@ class SoukEngine implements Engine {
       lexical,
       probe,
       understood,
+      restCount,
     };
+  }
+
+  /**
+   * Whether an answer must hold every lexical match rather than the fused candidates alone: another sort
+   * than relevance, facets, a given candidate set and merchandising rules read all of them, and a page
+   * may reach past the candidates.
+   */
+  private needsWholeList(request: SearchRequest, depth: number, candidates: number): boolean {
+    return (
+      (request.sort ?? 'relevance') !== 'relevance' ||
+      (request.facets?.length ?? 0) > 0 ||
+      request.ids !== undefined ||
+      this.rules.merchandising.length > 0 ||
+      depth > candidates
+    );
   }
 
   /** What the ranking stage reads from the indexes. */
@@ -1312,7 +1350,7 @@ class SoukEngine implements Engine {
     let done = 0;
     for (const example of examples) {
       const request: SearchRequest = { ...example.request, q: example.q, ranker: 'none' };
-      const retrieved = await this.retrieve(request);
+      const retrieved = await this.retrieve(request, n);
       done++;
       if (retrieved.browsing || retrieved.docIds.length === 0) continue;
       const top = topEntries(retrieved.scores, n);
@@ -1727,15 +1765,13 @@ class SoukEngine implements Engine {
   }
 
   /**
-   * Fuses the candidate lists and keeps every other lexical match after them (ordered by its lexical
-   * score), so totals, facets and deep pages still cover everything the words matched.
+   * The fused candidates followed by every other lexical match (ordered by its lexical score, below every
+   * candidate), so totals, facets and deep pages still cover everything the words matched.
    */
-  private fuseWithRest(
-    lists: RankedList[],
-    lexical: { docIds: Int32Array; scores: Float32Array } | undefined,
+  private withLexicalRest(
+    fused: { docIds: Int32Array; scores: Float32Array },
+    lexical: { docIds: Int32Array; scores: Float32Array },
   ): { docIds: Int32Array; scores: Float32Array } {
-    const fused = fuse(lists, this.config.fusion);
-    if (!lexical || lexical.docIds.length <= this.config.fusion.candidates) return fused;
     // Marks in a reused byte per document number: the lexical list may hold 100k+ products.
     const seen = (this.fusedMarks = grow(this.fusedMarks, this.index.documentNumberLimit));
     for (const docId of fused.docIds) seen[docId] = 1;
@@ -1761,6 +1797,36 @@ class SoukEngine implements Engine {
     return { docIds: docIds.subarray(0, n), scores: scores.subarray(0, n) };
   }
 
+  /**
+   * How many lexical matches withLexicalRest would add after the fused candidates, found without a pass
+   * over the matches: a candidate is one of them when one of its terms is a searched term (every field
+   * and query term weighted above 0 makes such a document a match; the candidates passed the same
+   * filter). Undefined where that does not hold: a field or term weighted 0, or synonym rules (whose
+   * variants are matched apart and merged).
+   */
+  private lexicalRestCount(
+    fused: { docIds: Int32Array },
+    lexical: { docIds: Int32Array; matchedKeys: Set<string>; terms: readonly QueryTerm[] },
+  ): number | undefined {
+    if (FIELD_NAMES.some((name) => !(this.config.fields[name].boost > 0))) return undefined;
+    if (lexical.terms.some((term) => !(term.weight > 0)) || this.rules.phrases.size > 0) return undefined;
+    const searched = new Set<number>();
+    for (const key of lexical.matchedKeys) {
+      const termId = this.index.termId(key);
+      if (termId !== undefined) searched.add(termId);
+    }
+    let matched = 0;
+    for (const docId of fused.docIds) {
+      for (const termId of this.index.documentTermIds(docId)) {
+        if (searched.has(termId)) {
+          matched++;
+          break;
+        }
+      }
+    }
+    return lexical.docIds.length - matched;
+  }
+
   private async respond(
     docIds: Int32Array,
     scores: Float32Array,
@@ -1774,6 +1840,8 @@ class SoukEngine implements Engine {
       request: { highlight?: boolean | undefined; facets?: string[] | undefined };
       /** Receives the ids of the page's products (read from the store after ranking). */
       fetched?: string[];
+      /** Matches ranked after every entry of `docIds` and left out of it (Retrieved.restCount). */
+      restCount?: number;
     },
   ): Promise<SearchResponse> {
     const better = this.comparator(page.sort, docIds, scores);
@@ -1790,7 +1858,7 @@ class SoukEngine implements Engine {
     });
     const response: SearchResponse = {
       hits,
-      total: docIds.length,
+      total: docIds.length + (page.restCount ?? 0),
       offset: page.offset,
       limit: page.limit,
       query: page.q,

@@ -194,6 +194,46 @@ describe('semantic and hybrid search', () => {
   });
 });
 
+describe('hybrid answers with more lexical matches than fused candidates', () => {
+  it('count, page and order them as if every match were listed', async () => {
+    const colours = ['blue', 'red', 'green', 'black', 'white'];
+    const products = Array.from({ length: 400 }, (_, i) => ({
+      id: `s${i}`,
+      // Most titles hold "shirt"; some hold only words the vectors share with the query ("cotton").
+      title:
+        i % 7 === 0
+          ? `${colours[i % 5]} cotton tee ${i}`
+          : `${colours[i % 5]} ${i % 3 === 0 ? 'cotton' : 'linen'} shirt size ${i % 11}`,
+      brand: `brand${i % 4}`,
+      price: 10 + (i % 30),
+    }));
+    // The embedder folds "hoodie" into "sweatshirt": hoodies are vector candidates the words do not match.
+    for (let i = 0; i < 80; i++) {
+      const title = i % 8 === 0 ? `warm hoodie ${i}` : `grey sweatshirt ${i}`;
+      products.push({ id: `h${i}`, title, brand: `brand${i % 4}`, price: 20 + (i % 9) });
+    }
+    const engine = await open(null, createWordHashEmbedder(), { fusion: { candidates: 40 } });
+    await engine.upsert(products);
+    await engine.embed();
+    for (const q of ['shirt', 'blue cotton shirt', 'cotton', 'linen shirt size 3', 'tee', 'sweatshirt']) {
+      const lean = await engine.search({ q, mode: 'hybrid', limit: 10 });
+      // Facets make the engine list every match; the answer must not change.
+      const whole = await engine.search({ q, mode: 'hybrid', limit: 10, facets: ['brand'] });
+      assert.equal(lean.total, whole.total, `total of "${q}"`);
+      assert.deepEqual(ids(lean), ids(whole), `page of "${q}"`);
+      const counted = (whole.facets!.brand!.values ?? []).reduce((sum, value) => sum + value.count, 0);
+      assert.equal(counted, whole.total, `facets of "${q}" cover the total`);
+      const keyword = await engine.search({ q, mode: 'keyword', limit: 1 });
+      assert.ok(lean.total >= keyword.total, `"${q}": every lexical match counts`);
+      const deep = await engine.search({ q, mode: 'hybrid', offset: 35, limit: 10 });
+      const deepWhole = await engine.search({ q, mode: 'hybrid', offset: 35, limit: 10, facets: ['brand'] });
+      assert.deepEqual(ids(deep), ids(deepWhole), `deep page of "${q}"`);
+    }
+    const shirt = await engine.search({ q: 'shirt', mode: 'keyword', limit: 1 });
+    assert.ok(shirt.total > 40, 'the lexical list is longer than the candidates');
+  });
+});
+
 describe('background embedding (embedding.auto)', () => {
   it('embeds written products without an explicit embed()', async () => {
     const embedder = createWordHashEmbedder();
