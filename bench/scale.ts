@@ -35,6 +35,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { resolveConfig } from '../src/config.ts';
 import { DEFAULT_SCALE_SEED, HOMEDEPOT_QUERIES, SCALE_CACHE_DIR, writeScaleSet } from './scale-set.ts';
 import type { Engine } from '../src/engine-api.ts';
 import type { SearchMode } from '../src/types.ts';
@@ -48,6 +49,14 @@ const log = (message: string): void => {
 
 // ---------------------------------------------------------------------------------------------------
 // Measurement helpers (child side)
+
+/** The default vector index's parameters, as the report states them. */
+function vectorIndexText(): string {
+  const { quantization, connectivity, expansionAdd, expansionSearch, rescoreCandidates } = resolveConfig(
+    {},
+  ).vector;
+  return `${quantization} HNSW (M ${connectivity}, ef_add ${expansionAdd}, ef_search ${expansionSearch}, ${rescoreCandidates} candidates re-scored against the ${quantization} store)`;
+}
 
 /** Peak RSS since the last reset (kernel high-water mark), MB. */
 function peakRssMb(): number {
@@ -333,7 +342,6 @@ async function childRecall(args: BuildArgs & { sample: number }): Promise<Recall
   const { ProductKeys } = await import('../src/embed/product-keys.ts');
   const { deserializeVectorIndex } = await import('../src/vector/create-vector-index.ts');
   const { ExactIndex } = await import('../src/vector/exact-index.ts');
-  const { resolveConfig } = await import('../src/config.ts');
   const { validateProduct } = await import('../src/catalog/product-schema.ts');
   const { productEmbeddingText } = await import('../src/embed/product-inputs.ts');
   const { hashEmbed } = await import('./hash-embedder.ts');
@@ -582,7 +590,7 @@ async function main(): Promise<void> {
       '',
       `Machine: ${cpus().length} × ${cpu}, ${f(totalmem() / 1024 ** 3, 0)} GB RAM, Node ${process.version}, ${process.platform}.`,
       `Catalogue: bench/scale-set.ts seed ${DEFAULT_SCALE_SEED} — the 54,667 real Home Depot titles plus variants of them (brand swapped, numbers changed, colours and pack sizes added), ${f(fileMb)} MB of JSONL. Queries: Home Depot dev queries (queries.tsv, first ${f(queries)}).`,
-      `**Vectors come from a word-hash embedder** (bench/hash-embedder.ts, ${dims}-d bag of hashed words — cheap and deterministic, not a semantic model), in the default index: int8 HNSW (M 16, ef_add 256, ef_search 64, 200 candidates re-scored against the int8 store). Every phase runs in its own process (\`--expose-gc\`); peak RSS is the kernel's high-water mark for that phase; RSS after a full GC.`,
+      `**Vectors come from a word-hash embedder** (bench/hash-embedder.ts, ${dims}-d bag of hashed words — cheap and deterministic, not a semantic model), in the default index: ${vectorIndexText()}. Every phase runs in its own process (\`--expose-gc\`); peak RSS is the kernel's high-water mark for that phase; RSS after a full GC.`,
       '',
       '| measurement | value | target |',
       '|---|---|---|',

@@ -1845,7 +1845,12 @@ class SoukEngine implements Engine {
     },
   ): Promise<SearchResponse> {
     const better = this.comparator(page.sort, docIds, scores);
-    const entries = topK(docIds.length, page.offset + page.limit, better).slice(page.offset);
+    const entries = topK(
+      docIds.length,
+      page.offset + page.limit,
+      better,
+      page.sort === 'relevance' ? scores : undefined,
+    ).slice(page.offset);
     const ids = entries.map((entry) => this.index.externalId(docIds[entry]!));
     page.fetched?.push(...ids);
     const products = await this.store.getMany(ids);

@@ -103,6 +103,12 @@ export class Sections {
     if (bytes.byteOffset % 4 !== 0) return new Int32Array(bytes.slice().buffer);
     return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   }
+  /** A Float32Array section in place when it is 4-byte aligned (else a copy); see uint8View. */
+  float32View(name: string): Float32Array {
+    const bytes = this.view(name, 'Float32Array');
+    if (bytes.byteOffset % 4 !== 0) return new Float32Array(bytes.slice().buffer);
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  }
   int32(name: string): Int32Array {
     return new Int32Array(this.slice(name, 'Int32Array').buffer);
   }

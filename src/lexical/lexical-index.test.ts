@@ -167,6 +167,46 @@ describe('LexicalIndex BM25F', () => {
     assert.equal(scoresOf(index, [term('shoe')]).size, 3000);
   });
 
+  it('restores the saved posting impacts, and recomputes them under other scoring parameters', () => {
+    const build = (k1: number, stale: boolean): LexicalIndex => {
+      const index = new LexicalIndex({
+        fields: ['title', 'description'],
+        boosts: [2, 1],
+        b: [0.75, 0.5],
+        k1,
+      });
+      // Over 65,536 posting slots, where impacts follow the length averages only past 1 % drift.
+      for (let doc = 0; doc < 12_000; doc++) {
+        const title = [`t${doc % 97}`, `u${doc % 13}`, `v${doc % 7}`, 'lamp'].slice(0, 2 + (doc % 3));
+        index.upsert(`p${doc}`, [words(...title), words(`d${doc % 31}`, `e${doc % 5}`, 'light')]);
+      }
+      if (stale) index.match([term('lamp')], OPTIONS); // impacts computed for these lengths
+      // Longer documents move the averages a little: the impacts are now slightly stale, as in service.
+      for (let doc = 0; doc < 20; doc++)
+        index.upsert(`p${doc}`, [words('lamp', 'x', 'y', 'z', 'w'), words('light')]);
+      return index;
+    };
+    const options = (k1: number) => ({
+      fields: ['title', 'description'],
+      boosts: [2, 1],
+      b: [0.75, 0.5],
+      k1,
+    });
+    const query = [term('lamp'), term('light'), term('u3')];
+    const original = build(1.2, true);
+    const restored = LexicalIndex.deserialize(original.serialize(), options(1.2));
+    assert.deepEqual(scoresOf(restored, query), scoresOf(original, query), 'the very same scores');
+    // Saved under k1 1.2, opened with 1.6: computed again, for the current lengths, as an index under 1.6
+    // that computes them first at its first query.
+    const reopened = LexicalIndex.deserialize(original.serialize(), options(1.6));
+    const fresh = build(1.6, false);
+    const a = scoresOf(reopened, query);
+    const b = scoresOf(fresh, query);
+    assert.equal(a.size, b.size);
+    for (const [id, score] of b) assert.ok(Math.abs(a.get(id)! - score) < 1e-6, id);
+    assert.notDeepEqual(scoresOf(reopened, query), scoresOf(original, query));
+  });
+
   it('serializes and deserializes to an index that answers identically', () => {
     const index = twoFieldIndex();
     index.remove('d2');

@@ -64,9 +64,17 @@ export class PostingPool {
   /**
    * Appends `n` postings at once: documents `docs[from … from + n)` with their frequencies at
    * `tfs[from · fields …)`. The same layout as `n` calls of `append`, copied a block at a time
-   * (restoring a snapshot appends every posting of the index). Impacts are left at 0 for the caller.
+   * (restoring a snapshot appends every posting of the index). Impacts are copied from `impacts` when
+   * given, else left at 0 for the caller.
    */
-  appendRun(term: number, docs: Int32Array, tfs: Uint8Array, from: number, n: number): void {
+  appendRun(
+    term: number,
+    docs: Int32Array,
+    tfs: Uint8Array,
+    from: number,
+    n: number,
+    impacts?: Float32Array,
+  ): void {
     if (n <= 0) return;
     if (term >= this.head.length) this.growTerms(term + 1);
     const F = this.fields;
@@ -78,6 +86,7 @@ export class PostingPool {
       const at = from + i;
       this.docs.set(docs.subarray(at, at + take), slot);
       this.tfs.set(tfs.subarray(at * F, (at + take) * F), slot * F);
+      if (impacts) this.impacts.set(impacts.subarray(at, at + take), slot);
       this.tailUsed[term] = used + take;
       this.count[term]! += take;
       i += take;

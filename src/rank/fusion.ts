@@ -77,7 +77,7 @@ export function rankByScore(
   const better = (a: number, b: number): boolean =>
     scores[a]! > scores[b]! || (scores[a] === scores[b] && docIds[a]! < docIds[b]!);
   // The best `limit` of a long list (a common word matches 100k+ products at 1M) without sorting all.
-  const order = topK(docIds.length, limit, better);
+  const order = topK(docIds.length, limit, better, scores);
   const n = order.length;
   const outIds = new Int32Array(n);
   const outScores = new Float32Array(n);
