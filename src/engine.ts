@@ -270,7 +270,7 @@ class SoukEngine implements Engine {
   private changesSinceSnapshot = 0;
   /** Products of the writes under way, for searches that read their page while one lands. */
   private readonly writes = new WriteTracker();
-  /** Scratch for fuseWithRest: a byte per document number, all 0 between searches. */
+  /** Scratch for withLexicalRest: a byte per document number, all 0 between searches. */
   private fusedMarks: Uint8Array = new Uint8Array(0);
   /** Shared store: the catch-up runs; the watch subscription; the poll timer; the last failure. */
   private readonly followRun = new CoalescedRun();
@@ -960,7 +960,9 @@ class SoukEngine implements Engine {
   private async searchOnce(request: SearchRequest, pageIds: string[]): Promise<SearchResponse> {
     const started = performance.now();
     const { limit, offset, sort } = this.pageOf(request);
-    const retrieved = await this.retrieve(request, offset + limit);
+    // The learned ranker re-orders the best `ranker.candidates`: they must all be in the list.
+    const reach = Math.max(offset + limit, request.ranker === 'none' ? 0 : this.config.ranker.candidates);
+    const retrieved = await this.retrieve(request, reach);
     let { docIds, scores } = retrieved;
     let rankerVersion: string | undefined;
     if (sort === 'relevance' && !retrieved.browsing) {
@@ -1094,8 +1096,8 @@ class SoukEngine implements Engine {
   }
 
   /** Candidate retrieval: lexical and vector lists, fused, before any learned re-ranking. */
-  /** `depth`: how many of the best entries the caller reads (a page's offset + limit, training rows). */
-  private async retrieve(request: SearchRequest, depth: number): Promise<Retrieved> {
+  /** `reach`: how many of the best entries the caller reads (page, learned ranker, training rows). */
+  private async retrieve(request: SearchRequest, reach: number): Promise<Retrieved> {
     const { search } = this.config;
     const q = request.q ?? '';
     if (typeof q !== 'string') throw new SoukError('INVALID_REQUEST', 'q must be a string', { field: 'q' });
@@ -1184,7 +1186,7 @@ class SoukEngine implements Engine {
         ({ docIds, scores } = fused);
         if (lexical && lexical.docIds.length > docIds.length) {
           const rest = this.lexicalRestCount(fused, lexical);
-          if (rest === undefined || this.needsWholeList(request, depth, fused.docIds.length)) {
+          if (rest === undefined || this.needsWholeList(request, reach, fused.docIds.length)) {
             ({ docIds, scores } = this.withLexicalRest(fused, lexical));
           } else restCount = rest;
         }
@@ -1193,6 +1195,7 @@ class SoukEngine implements Engine {
 
     if (!browsing && (request.sort ?? 'relevance') === 'relevance') {
       // Candidates stating the opposite size or a conflicting measure are demoted (query understanding).
+      const depth = (request.offset ?? 0) + (request.limit ?? search.limit);
       const adjustDepth = Math.max(this.config.fusion.candidates, depth);
       const adjusted = understood.adjust(docIds, scores, adjustDepth);
       if (adjusted !== scores && restCount > 0) {
@@ -1227,15 +1230,15 @@ class SoukEngine implements Engine {
   /**
    * Whether an answer must hold every lexical match rather than the fused candidates alone: another sort
    * than relevance, facets, a given candidate set and merchandising rules read all of them, and a page
-   * may reach past the candidates.
+   * or the learned ranker may reach past the candidates.
    */
-  private needsWholeList(request: SearchRequest, depth: number, candidates: number): boolean {
+  private needsWholeList(request: SearchRequest, reach: number, candidates: number): boolean {
     return (
       (request.sort ?? 'relevance') !== 'relevance' ||
       (request.facets?.length ?? 0) > 0 ||
       request.ids !== undefined ||
       this.rules.merchandising.length > 0 ||
-      depth > candidates
+      reach > candidates
     );
   }
 

@@ -232,6 +232,39 @@ describe('hybrid answers with more lexical matches than fused candidates', () =>
     const shirt = await engine.search({ q: 'shirt', mode: 'keyword', limit: 1 });
     assert.ok(shirt.total > 40, 'the lexical list is longer than the candidates');
   });
+
+  it('give the learned ranker all of its candidates when they outnumber the fused ones', async () => {
+    // Cheap products are the relevant ones, and words say nothing about price: the ranker lifts them
+    // from wherever retrieval put them among its 120 candidates.
+    const products = Array.from({ length: 300 }, (_, i) => ({
+      id: `s${i}`,
+      title: `${['blue', 'red', 'green'][i % 3]} shirt ${i % 2 === 0 ? 'cotton' : 'linen cotton blend'} ${i}`,
+      price: i % 10 === 7 ? 5 : 50 + (i % 13),
+    }));
+    const queries = new Map<string, string>();
+    const qrels = new Map<string, Map<string, number>>();
+    ['blue', 'red', 'green', 'cotton', 'linen', 'blend'].forEach((word, w) => {
+      for (const extra of ['shirt', 'cotton shirt', 'shirt blend', 'shirt cotton blend']) {
+        const id = `q${w}-${extra}`;
+        queries.set(id, `${word} ${extra}`);
+        qrels.set(id, new Map(products.filter((p) => p.price === 5).map((p) => [p.id, 2])));
+      }
+    });
+    const engine = await open(null, createWordHashEmbedder(), {
+      fusion: { candidates: 40 },
+      ranker: { candidates: 120, minLeafRows: 3, trees: 20, holdout: 0.2 },
+    });
+    await engine.upsert(products);
+    await engine.embed();
+    await engine.trainRanker({ queries, qrels, request: { mode: 'hybrid' } });
+    for (const q of ['blue shirt', 'cotton shirt', 'linen blend']) {
+      const lean = await engine.search({ q, mode: 'hybrid', limit: 10 });
+      const whole = await engine.search({ q, mode: 'hybrid', limit: 10, facets: ['brand'] });
+      assert.ok(lean.ranker !== undefined, 'the ranker answered');
+      assert.equal(lean.total, whole.total, `total of "${q}"`);
+      assert.deepEqual(ids(lean), ids(whole), `page of "${q}"`);
+    }
+  });
 });
 
 describe('background embedding (embedding.auto)', () => {
