@@ -227,3 +227,86 @@ describe('LexicalIndex BM25F', () => {
     assert.equal(copy.size, 3);
   });
 });
+
+describe('LexicalIndex over many documents', () => {
+  it('scores every document of a catalogue spanning several scoring windows as a per-document reference does', () => {
+    // 13,000 documents (more than three of match's windows of document numbers), postings in chains of
+    // doubling blocks, every 7th document deleted again, a prefix word with several completions.
+    const fields = ['title', 'description'];
+    const boosts = [2, 1];
+    const b = [0.75, 0.5];
+    const k1 = 1.2;
+    const index = new LexicalIndex({ fields, boosts, b, k1 });
+    const vocabulary = ['drill', 'drills', 'driller', 'saw', 'bit', 'cordless', 'hammer', 'oak', 'white'];
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pick = (count: number): string[] =>
+      Array.from({ length: count }, () => vocabulary[Math.floor(random() * vocabulary.length)]!);
+    const live = new Map<string, string[][]>();
+    for (let i = 0; i < 13_000; i++) {
+      const doc = [pick(1 + Math.floor(random() * 4)), pick(Math.floor(random() * 6))];
+      index.upsert(`d${i}`, [words(...doc[0]!), words(...doc[1]!)]);
+      live.set(`d${i}`, doc);
+    }
+    for (let i = 0; i < 13_000; i += 7) {
+      index.remove(`d${i}`);
+      live.delete(`d${i}`);
+    }
+    const query = [term('cordless'), term('oak', { weight: 0.5 }), term('dril', { prefix: true })];
+    const options = { ...OPTIONS, coordination: 1 };
+    const actual = scoresOf(index, query, options);
+
+    const N = live.size;
+    const average = fields.map(
+      (_, f) => [...live.values()].reduce((sum, doc) => sum + doc[f]!.length, 0) / N,
+    );
+    const df = (word: string): number =>
+      [...live.values()].filter((doc) => doc.some((field) => field.includes(word))).length;
+    const idf = (words: string[]): number => {
+      const frequency = Math.max(...words.map(df));
+      return Math.log(1 + (N - frequency + 0.5) / (frequency + 0.5));
+    };
+    const saturated = (doc: string[][], word: string): number => {
+      let tf = 0;
+      doc.forEach((field, f) => {
+        const count = field.filter((w) => w === word).length;
+        if (count > 0) tf += (boosts[f]! * count) / (1 - b[f]! + (b[f]! * field.length) / average[f]!);
+      });
+      return tf / (tf + k1);
+    };
+    // Completions of "dril": the exact-length share of the prefix weight, best one per document.
+    const completions = ['drill', 'drills', 'driller'].filter((w) => df(w) > 0);
+    const completionWeight = (w: string): number => 0.8 * (0.5 + (0.5 * 4) / w.length);
+    const expected = new Map<string, number>();
+    for (const [id, doc] of live) {
+      let score = 0;
+      let covered = 0;
+      for (const [word, weight] of [
+        ['cordless', 1],
+        ['oak', 0.5],
+      ] as const) {
+        const s = saturated(doc, word);
+        if (s === 0) continue;
+        score += idf([word]) * weight * (k1 + 1) * s;
+        covered += weight;
+      }
+      const prefixIdf = idf(completions);
+      const bestCompletion = Math.max(
+        0,
+        ...completions.map((w) => prefixIdf * completionWeight(w) * (k1 + 1) * saturated(doc, w)),
+      );
+      if (bestCompletion > 0) {
+        score += bestCompletion;
+        covered += 1;
+      }
+      if (covered > 0) expected.set(id, (score * covered) / 2.5);
+    }
+    assert.ok(expected.size > 8000, `the query should match most documents (${expected.size})`);
+    assert.equal(actual.size, expected.size);
+    for (const [id, score] of expected) {
+      const got = actual.get(id);
+      assert.ok(got !== undefined, `${id} is missing`);
+      assert.ok(Math.abs(got - score) <= 1e-5 * Math.max(1, score), `${id}: ${got} vs ${score}`);
+    }
+  });
+});

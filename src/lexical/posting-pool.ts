@@ -205,3 +205,57 @@ export class PostingPool {
     this.headCapacity = grow(this.headCapacity, length);
   }
 }
+
+/**
+ * Read positions in several terms' postings at once, walked block by block: cursor c reads slots
+ * slot[c] … end[c] - 1 of its current block, then `nextBlock` moves it on. A query keeps one per
+ * expansion and advances them together through windows of document numbers.
+ */
+export class PostingCursors {
+  slot = new Int32Array(16);
+  end = new Int32Array(16);
+  /** What a cursor's postings are multiplied by (the query term's idf and weights). */
+  factor = new Float64Array(16);
+  private block = new Int32Array(16);
+  private capacity = new Int32Array(16);
+  private remaining = new Int32Array(16);
+
+  /** Puts cursor c at the term's first posting. */
+  open(c: number, pool: PostingPool, term: number, factor: number): void {
+    if (c >= this.slot.length) {
+      const length = 2 * c;
+      this.slot = grow(this.slot, length);
+      this.end = grow(this.end, length);
+      this.factor = grow(this.factor, length);
+      this.block = grow(this.block, length);
+      this.capacity = grow(this.capacity, length);
+      this.remaining = grow(this.remaining, length);
+    }
+    const postings = pool.length(term);
+    const block = postings > 0 ? pool.firstBlock(term) : 0;
+    const capacity = pool.firstBlockCapacity(term);
+    const n = Math.min(capacity, postings);
+    this.factor[c] = factor;
+    this.block[c] = block;
+    this.capacity[c] = capacity;
+    this.slot[c] = block;
+    this.end[c] = block + n;
+    this.remaining[c] = postings - n;
+  }
+
+  /** Moves cursor c to its next block; false when it has read all its postings. */
+  nextBlock(c: number, docs: Int32Array): boolean {
+    const remaining = this.remaining[c]!;
+    if (remaining === 0) return false;
+    const capacity = this.capacity[c]!;
+    const block = docs[this.block[c]! + capacity]!;
+    const next = Math.min(capacity * 2, LARGEST_BLOCK);
+    const n = Math.min(next, remaining);
+    this.block[c] = block;
+    this.capacity[c] = next;
+    this.slot[c] = block;
+    this.end[c] = block + n;
+    this.remaining[c] = remaining - n;
+    return true;
+  }
+}
