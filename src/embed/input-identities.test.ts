@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { InputIdentities } from './input-identities.ts';
 import { textContentHash } from './product-inputs.ts';
@@ -37,4 +38,21 @@ test('input identities survive a snapshot, and snapshots that kept strings still
   assert.equal(fromStrings.isSet(1), false);
   assert.equal(fromStrings.holds(2, 'photos/1.jpg'), true);
   assert.equal(fromStrings.sameAs(0, restored), true);
+});
+
+test('fingerprints stay those saved snapshots hold: the first 64 bits of the identity’s SHA-256', () => {
+  const table = new InputIdentities();
+  const text = textContentHash('red hoodie');
+  table.set(0, text);
+  table.set(1, 'images/hoodie.jpg');
+  table.set(2, 'ff'.repeat(32));
+  const expected = (hex: string): number[] => [
+    Number.parseInt(hex.slice(0, 8), 16) | 0,
+    Number.parseInt(hex.slice(8, 16), 16) | 0 || 1,
+  ];
+  const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+  assert.deepEqual(
+    [...table.serialize()],
+    [...expected(sha256(text)), ...expected(sha256('images/hoodie.jpg')), ...expected('ff'.repeat(32))],
+  );
 });

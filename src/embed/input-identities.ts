@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hashHex } from '../catalog/product-schema.ts';
 import { grow } from '../lexical/growable.ts';
 
 const HEX_DIGEST = /^[0-9a-f]{64}$/;
@@ -6,9 +6,11 @@ const HEX_DIGEST = /^[0-9a-f]{64}$/;
 /**
  * Per key, a 64-bit fingerprint of the identity of an input ('' = none): enough to tell whether a
  * product's input changed, in 8 bytes instead of a 64-character hash string (at 1M products the strings
- * took ~70 MB of heap per vector space, and as much again in every snapshot). A text identity is already
- * a SHA-256 hex digest, so its first 64 bits are the fingerprint; any other identity (an image's path or
- * URL) is hashed first. Two different inputs of one product collide with probability 2^-64.
+ * took ~70 MB of heap per vector space, and as much again in every snapshot). The fingerprint is the first 64
+ * bits of the identity's SHA-256 (an identity that is a SHA-256 hex digest already is used as is). Text
+ * identities are SHA-1 digests and are hashed once more: snapshots hold fingerprints made that way, so
+ * taking their bits directly would re-queue every saved vector. Two different inputs of one product
+ * collide with probability 2^-64.
  */
 export class InputIdentities {
   /** Two words per key: high and low half of the fingerprint; 0, 0 means none. */
@@ -80,7 +82,7 @@ function fingerprintInto(identity: string, out: Int32Array, at: number): void {
     out[at] = out[at + 1] = 0;
     return;
   }
-  const hex = HEX_DIGEST.test(identity) ? identity : createHash('sha256').update(identity).digest('hex');
+  const hex = identity.length === 64 && HEX_DIGEST.test(identity) ? identity : hashHex('sha256', identity);
   out[at] = Number.parseInt(hex.slice(0, 8), 16) | 0;
   // Never 0, 0: that is "none".
   out[at + 1] = Number.parseInt(hex.slice(8, 16), 16) | 0 || 1;
