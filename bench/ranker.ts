@@ -1,7 +1,7 @@
 /**
  * Learned ranker, cross-validated on the dev queries: `node --import tsx bench/ranker.ts
  * [--set homedepot|multicpr|xling-zh2en|xling-en2zh] [--folds 5] [--mode hybrid] [--data <embedded dir>]
- * [--trees 300] [--fresh]`.
+ * [--trees 300] [--candidates N] [--fresh]`.
  *
  * Feature rows come from the engine's real retrieval path (top `ranker.candidates` per query, no ranker);
  * each fold's model is trained on the other folds (10 % of them held out for early stopping) and scores its
@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     set: { type: 'string', default: 'homedepot' },
     data: { type: 'string' },
     trees: { type: 'string', default: '300' },
+    /** Candidates per query the ranker re-orders (`ranker.candidates`; default the engine's). */
+    candidates: { type: 'string' },
     fresh: { type: 'boolean', default: false },
   },
 });
@@ -204,14 +206,17 @@ async function main(): Promise<void> {
   const engine = await createEngine({
     dataDir: DATA,
     embedding: { workers: 2, queryCacheSize: 20_000, image: { provider: 'none' } },
+    ...(args.candidates === undefined ? {} : { ranker: { candidates: Number(args.candidates) } }),
   });
   const mode = args.mode as SearchMode;
+  // Rows of another candidate depth are other rows: their own cache entry.
+  const depth = args.candidates === undefined ? '' : `-c${args.candidates}`;
   try {
     const started = performance.now();
     const progress = (what: string) => (done: number, total: number) => {
       if (done % 1000 === 0 || done === total) log(`${what}: ${done}/${total} queries`);
     };
-    const full = await cachedRows(`${mode}-full`, () =>
+    const full = await cachedRows(`${mode}${depth}-full`, () =>
       engine.rankingExamples(
         judged.map((query) => ({ q: query.q, labels: query.labels, request: { mode } })),
         { onProgress: progress(`${mode} candidates`) },
@@ -304,7 +309,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${table}\n`);
     const dir = resolve(import.meta.dirname, 'results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${date}-ranker-${args.set}-${mode}.md`), table);
+    writeFileSync(join(dir, `${date}-ranker-${args.set}-${mode}${depth}.md`), table);
   } finally {
     await engine.close();
   }
