@@ -1,7 +1,12 @@
 import { grow, resized } from './growable.ts';
 
 export const FIRST_BLOCK = 2;
-export const LARGEST_BLOCK = 1 << 14;
+const LARGEST_BLOCK = 1 << 14;
+
+/** Slots of the block after one of `capacity` slots: twice as many, up to LARGEST_BLOCK. */
+function nextBlockCapacity(capacity: number): number {
+  return Math.min(capacity * 2, LARGEST_BLOCK);
+}
 
 /**
  * All postings of the index in shared arrays, as chains of blocks per term whose sizes double
@@ -100,7 +105,7 @@ export class PostingPool {
   private openBlock(term: number, wanted = 1): number {
     const first = this.head[term] === -1;
     const capacity = this.tailCapacity[term]!;
-    const size = first ? Math.max(FIRST_BLOCK, wanted) : Math.min(capacity * 2, LARGEST_BLOCK);
+    const size = first ? Math.max(FIRST_BLOCK, wanted) : nextBlockCapacity(capacity);
     const start = this.allocate(size + 1);
     if (first) {
       this.head[term] = start;
@@ -132,7 +137,7 @@ export class PostingPool {
       visit(block, n);
       remaining -= n;
       block = this.docs[block + capacity]!;
-      capacity = Math.min(capacity * 2, LARGEST_BLOCK);
+      capacity = nextBlockCapacity(capacity);
     }
   }
 
@@ -249,7 +254,7 @@ export class PostingCursors {
     if (remaining === 0) return false;
     const capacity = this.capacity[c]!;
     const block = docs[this.block[c]! + capacity]!;
-    const next = Math.min(capacity * 2, LARGEST_BLOCK);
+    const next = nextBlockCapacity(capacity);
     const n = Math.min(next, remaining);
     this.block[c] = block;
     this.capacity[c] = next;
