@@ -119,6 +119,7 @@ describe('kill -9 during souk ingest', () => {
     let dataDir = '';
     let killed: KilledIngest | undefined;
     let engine: Engine | undefined;
+    let db: ReturnType<typeof readDb> | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       file = join(work, `catalogue-${lines}.jsonl`);
       dataDir = join(work, `ingest-data-${attempt}`);
@@ -127,7 +128,8 @@ describe('kill -9 during souk ingest', () => {
       if (killed.signal === 'SIGKILL') {
         // Open it the way the next `souk` command would, which recovers the WAL.
         engine = await openEngine(dataDir);
-        if (readDb(dataDir).ids.length < lines) break;
+        db = readDb(dataDir);
+        if (db.ids.length < lines) break;
         await closeEngine(engine);
         engine = undefined;
       }
@@ -137,9 +139,8 @@ describe('kill -9 during souk ingest', () => {
     assert.ok(killed);
     assert.equal(killed.signal, 'SIGKILL', `souk ingest was killed (code ${killed.code}): ${killed.stderr}`);
     assert.equal(killed.code, null);
-    assert.ok(engine, 'the ingest was interrupted before the end');
+    assert.ok(engine && db, 'the ingest was interrupted before the end');
 
-    const db = readDb(dataDir);
     const stored = db.ids.length;
     t.diagnostic(
       `killed after ${killed.ms} ms with ${stored} of ${lines} products stored (${killed.acknowledged} reported loaded)`,
