@@ -6,8 +6,12 @@
 import type { TokenKind } from './text/token.ts';
 import type { SearchMode } from './types.ts';
 
-export type FieldName = 'title' | 'brand' | 'category' | 'attributes' | 'description' | 'imageText';
-/** `imageText` is text read from the product's photo (OCR, with `embedding.ocr`). */
+export type FieldName =
+  'title' | 'brand' | 'category' | 'attributes' | 'description' | 'imageText' | 'titleHead';
+/**
+ * `imageText` is text read from the product's photo (OCR, with `embedding.ocr`); `titleHead` is the last
+ * words of the title's main phrase, what the product is (see text/title-head.ts).
+ */
 export const FIELD_NAMES: readonly FieldName[] = [
   'title',
   'brand',
@@ -15,6 +19,7 @@ export const FIELD_NAMES: readonly FieldName[] = [
   'attributes',
   'description',
   'imageText',
+  'titleHead',
 ];
 
 export interface FieldConfig {
@@ -308,6 +313,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     attributes: { boost: 1, b: 0.5 },
     description: { boost: 0.5, b: 0.75 },
     imageText: { boost: 0.5, b: 0.5 },
+    titleHead: { boost: 3, b: 0 },
   },
   k1: 1.2,
   search: {

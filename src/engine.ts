@@ -91,6 +91,7 @@ import { CoalescedRun } from './util/coalesced-run.ts';
 import { WriteTracker } from './search/write-tracker.ts';
 import { analyze, containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
+import { titleHeadTokens } from './text/title-head.ts';
 import type {
   EmbedReport,
   EngineStats,
@@ -208,8 +209,22 @@ function approximateChars(product: Product): number {
   return product.title.length + (product.description?.length ?? 0) + 256;
 }
 
-/** The text of each indexed field, in FIELD_NAMES order; `imageText` is what OCR read in its photo. */
-export function productFieldTexts(product: Product, imageText = ''): string[] {
+/**
+ * The tokens of each indexed field, in FIELD_NAMES order; `imageText` is what OCR read in its photo and
+ * `titleHead` the title's own head tokens (no second analysis).
+ */
+export function productFieldTokens(product: Product, imageText = ''): Token[][] {
+  const texts = productFieldTexts(product, imageText);
+  const tokens = texts.map((text) => (text === '' ? [] : analyze(text)));
+  tokens[TITLE_HEAD_FIELD] = titleHeadTokens(product.title, tokens[TITLE_FIELD]!);
+  return tokens;
+}
+
+const TITLE_FIELD = FIELD_NAMES.indexOf('title');
+const TITLE_HEAD_FIELD = FIELD_NAMES.indexOf('titleHead');
+
+/** The text of each indexed text field, in FIELD_NAMES order (derived fields are ''). */
+function productFieldTexts(product: Product, imageText: string): string[] {
   const categorySegments = new Set<string>();
   for (const path of [product.category ?? [], ...(product.categories ?? [])]) {
     for (const segment of path) categorySegments.add(segment);
@@ -226,6 +241,7 @@ export function productFieldTexts(product: Product, imageText = ''): string[] {
     attributes: attributeValues.join(' \n '),
     description: product.description ?? '',
     imageText,
+    titleHead: '',
   };
   return FIELD_NAMES.map((name) => texts[name]);
 }
@@ -460,8 +476,7 @@ class SoukEngine implements Engine {
     const previous = this.index.docIdOf(product.id);
     if (previous !== undefined) this.values.remove(previous);
     const imageText = this.imageTexts.get(product.id) ?? '';
-    const fields = productFieldTexts(product, imageText).map((text) => (text === '' ? [] : analyze(text)));
-    const docId = this.index.upsert(product.id, fields);
+    const docId = this.index.upsert(product.id, productFieldTokens(product, imageText));
     this.values.set(docId, product);
     const key = this.keys.bind(docId, previous);
     for (const space of this.activeSpaces()) space.note(key, product);

@@ -846,3 +846,32 @@ describe('query understanding on a small English catalogue', () => {
     assert.equal(fine.suggestion, undefined);
   });
 });
+
+describe('title heads (what the product is)', () => {
+  const CATALOGUE: Product[] = [
+    { id: 'remote', title: 'Hampton Bay Ceiling Fan Remote Control' },
+    { id: 'wall', title: 'Hampton Bay Ceiling Fan Wall Control' },
+    { id: 'fan', title: 'Hampton Bay Littleton 42 in. White Ceiling Fan' },
+    { id: 'kit', title: 'Hampton Bay Ceiling Fan Light Kit with Frosted Glass' },
+  ];
+  const order = async (config: Parameters<typeof createEngine>[0], q: string): Promise<string[]> => {
+    const engine = await createEngine({ dataDir: null, ...config });
+    try {
+      await engine.upsert(CATALOGUE);
+      return (await engine.search({ q, limit: 10 })).hits.map((hit) => hit.id);
+    } finally {
+      await engine.close();
+    }
+  };
+
+  it('ranks the ceiling fan above the remotes, controls and kits made for ceiling fans', async () => {
+    assert.equal((await order({}, 'hampton ceiling fan'))[0], 'fan');
+    assert.equal((await order({}, 'ceiling fan remote'))[0], 'remote');
+    assert.equal((await order({}, 'fan light kit'))[0], 'kit');
+  });
+
+  it('is the titleHead field: with its boost at 0 the shorter accessory titles win', async () => {
+    const plain = await order({ fields: { titleHead: { boost: 0, b: 0 } } }, 'hampton ceiling fan');
+    assert.notEqual(plain[0], 'fan', plain.join(','));
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * The head of a product title: the last words of its main phrase, which in English catalogue titles name
+ * what the product is — "Ceiling Fan" in "Hampton Bay Littleton 42 in. White Ceiling Fan", "Remote Control"
+ * in "Hampton Bay Ceiling Fan Remote Control", "Battery Pack" in "DEWALT 18-Volt XRP Lithium-Ion Battery
+ * Pack (2-Pack)". The main phrase ends where qualifiers begin: " with ", " for ", " in " (a finish or
+ * colour; not "in." for inches), " w/ ", a spaced dash, an opening parenthesis, a comma or a bar.
+ *
+ * Indexed as a field of its own (`titleHead`), it lets "ceiling fan" rank ceiling fans above the remotes and
+ * wall controls made for them, which plain BM25 cannot tell apart: both titles contain both words.
+ *
+ * Chinese titles do not follow this order (the product word sits anywhere, often several times), so a title
+ * whose main phrase holds Chinese has no head.
+ */
+import { containsCjk } from './char-class.ts';
+import type { Token } from './token.ts';
+
+/** Where the main phrase of a title ends (the first qualifier), case-insensitive. */
+const QUALIFIER = /\s(?:with|for|in(?!\.)|w\/|-|–|—)\s|\(|,|\|/i;
+/** Words of the main phrase kept as the head, counted from its end. */
+const HEAD_WORDS = 2;
+const HAS_DIGIT = /\d/;
+
+/**
+ * The tokens of `titleTokens` (`analyze(title)`) that make up the head: the word tokens (not numbers,
+ * not words with digits, which are sizes and model codes) of the last `HEAD_WORDS` word positions before
+ * the first qualifier. Returns the same token objects, in order.
+ */
+export function titleHeadTokens(title: string, titleTokens: readonly Token[]): Token[] {
+  const match = QUALIFIER.exec(title);
+  const end = match === null ? title.length : match.index;
+  if (containsCjk(end === title.length ? title : title.slice(0, end))) return [];
+  let last = titleTokens.length;
+  while (last > 0 && titleTokens[last - 1]!.start >= end) last--;
+  const out: Token[] = [];
+  let positions = 0;
+  let position = -1;
+  for (let i = last - 1; i >= 0; i--) {
+    const token = titleTokens[i]!;
+    if (token.kind !== 'word' || HAS_DIGIT.test(token.surface)) continue;
+    if (token.position !== position) {
+      if (positions === HEAD_WORDS) break;
+      positions++;
+      position = token.position;
+    }
+    out.push(token);
+  }
+  return out.reverse();
+}
