@@ -5,7 +5,12 @@
  * learns from is exactly what it later sees.
  */
 import type { DocValues } from './filter/doc-values.ts';
-import type { LexicalIndex, MatchOptions, QueryTerm } from './lexical/lexical-index.ts';
+import {
+  EXPLAIN_EXTRA,
+  type LexicalIndex,
+  type MatchOptions,
+  type QueryTerm,
+} from './lexical/lexical-index.ts';
 import { buildFeatures, featureNames, projectFeatures, type SignalName } from './rank/features.ts';
 import type { Ranker } from './rank/ranker-models.ts';
 import type { UnderstoodQuery } from './search/understood-query.ts';
@@ -88,6 +93,40 @@ function trigramOverlap(index: LexicalIndex, tokens: readonly Token[], docIds: I
   return out;
 }
 
+const HAS_DIGIT = /\d/;
+
+/**
+ * Where the query's head word (its last word that is not a number or a model code: "fan" in "hampton
+ * ceiling fan") occurs in each candidate: `inHead[i]` is its share of the candidate's title-head coverage
+ * (1 when it is one of the head words), `inTitle[i]` the same for the title. Both 0 without such a word or
+ * without those fields.
+ */
+function queryHeadMatches(
+  sources: RankingSources,
+  query: RankingQuery,
+  docIds: Int32Array,
+): { inHead: Float32Array; inTitle: Float32Array } {
+  const C = docIds.length;
+  const inHead = new Float32Array(C);
+  const inTitle = new Float32Array(C);
+  let head: Token | undefined;
+  for (const token of query.tokens) {
+    if (token.kind === 'word' && !HAS_DIGIT.test(token.surface)) head = token;
+  }
+  const term = head && query.terms.find((t) => t.term === head.term && t.alternativeCredit === undefined);
+  const F = sources.fields.length;
+  const headField = sources.fields.indexOf('titleHead');
+  const titleField = sources.fields.indexOf('title');
+  if (!term || headField < 0 || titleField < 0 || C === 0) return { inHead, inTitle };
+  const width = 2 * F + EXPLAIN_EXTRA.length;
+  const rows = sources.index.explain([term], docIds, sources.expansion);
+  for (let i = 0; i < C; i++) {
+    inHead[i] = rows[i * width + F + headField]!;
+    inTitle[i] = rows[i * width + F + titleField]!;
+  }
+  return { inHead, inTitle };
+}
+
 export function rankingFeatureNames(sources: Pick<RankingSources, 'fields'>): string[] {
   return featureNames(sources.fields);
 }
@@ -143,6 +182,7 @@ export function candidateFeatures(
     titleLength,
     recency,
     trigramOverlap: trigramOverlap(sources.index, query.tokens, docIds),
+    queryHead: queryHeadMatches(sources, query, docIds),
     signals: sources.signals?.(query, docIds) ?? {},
     query: {
       terms,

@@ -227,4 +227,41 @@ describe('ranking features', () => {
       await local.close();
     }
   });
+
+  it('say whether the query’s head word names the candidate (its title head) or only appears in its title', async () => {
+    const local = await createEngine({ dataDir: null });
+    try {
+      await local.upsert([
+        { id: 'remote', title: 'Hampton Bay Ceiling Fan Remote Control' },
+        { id: 'fan', title: 'Hampton Bay Littleton 42 in. White Ceiling Fan' },
+        { id: 'kit', title: 'Hampton Bay Ceiling Fan Light Kit with Frosted Glass' },
+      ]);
+      const columns = async (q: string) => {
+        const data = await local.rankingExamples([{ q, labels: new Map() }]);
+        const column = (name: string) => {
+          const at = data.featureNames.indexOf(name);
+          assert.ok(at >= 0, name);
+          return Array.from(
+            { length: data.labels.length },
+            (_, r) => data.features[r * data.featureCount + at]!,
+          );
+        };
+        return { head: column('query_head_in_title_head'), title: column('query_head_in_title') };
+      };
+      // "fan" is the head of one title and a word of all three; a trailing size does not hide it.
+      for (const q of ['hampton ceiling fan', 'ceiling fan 42 in.']) {
+        const { head, title } = await columns(q);
+        assert.deepEqual([...head].sort(), [0, 0, 1], q);
+        assert.deepEqual(title, [1, 1, 1], q);
+      }
+      // "kit" heads only the light kit; a query without a word has no head.
+      assert.deepEqual([...(await columns('fan light kit')).head].sort(), [0, 0, 1]);
+      assert.deepEqual(
+        (await columns('42')).head.filter((value) => value !== 0),
+        [],
+      );
+    } finally {
+      await local.close();
+    }
+  });
 });

@@ -43,6 +43,11 @@ export interface CandidateEvidence {
   recency: Float32Array;
   /** Share of the query words' character trigrams found in the product's indexed words (misspellings, compounds). */
   trigramOverlap: Float32Array;
+  /**
+   * Coverage of the query's head word (its last word that is not a number: what the shopper wants) in the
+   * candidate's title head and in its title.
+   */
+  queryHead: { inHead: Float32Array; inTitle: Float32Array };
   /** Per signal name, one value per candidate. */
   signals: Partial<Record<SignalName, Float32Array>>;
   query: { terms: number; hasNumber: boolean; cjk: boolean; matches: number };
@@ -67,6 +72,8 @@ export function featureNames(fields: readonly string[]): string[] {
     'title_length',
     'recency',
     'trigram_overlap',
+    'query_head_in_title_head',
+    'query_head_in_title',
     'query_terms',
     'query_matches_log',
     'query_has_number',
@@ -126,6 +133,8 @@ export function buildFeatures(evidence: CandidateEvidence): Float32Array {
     put(evidence.titleLength[c]!);
     put(evidence.recency[c]!);
     put(evidence.trigramOverlap[c]!);
+    put(evidence.queryHead.inHead[c]!);
+    put(evidence.queryHead.inTitle[c]!);
     put(evidence.query.terms);
     put(Math.log1p(evidence.query.matches));
     put(evidence.query.hasNumber ? 1 : 0);
