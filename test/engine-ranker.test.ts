@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createEngine } from '../src/engine.ts';
 import type { Engine } from '../src/engine-api.ts';
 import { SoukError } from '../src/errors.ts';
+import type { RankingRows } from '../src/ranker-training.ts';
 import { rankingCatalogue } from './helpers/ranking-catalogue.ts';
 
 const GROUPS = 60;
@@ -184,6 +185,13 @@ describe('ranker from feedback alone', () => {
 });
 
 describe('ranking features', () => {
+  /** One feature's value for every candidate row, in row order. */
+  const featureColumn = (data: RankingRows, name: string): number[] => {
+    const at = data.featureNames.indexOf(name);
+    assert.ok(at >= 0, name);
+    return Array.from({ length: data.labels.length }, (_, r) => data.features[r * data.featureCount + at]!);
+  };
+
   it('carry the shopper’s own affinity to brand and category, and popularity from feedback', async () => {
     const local = await createEngine({ dataDir: null });
     try {
@@ -201,15 +209,7 @@ describe('ranking features', () => {
       const rows = async (userId?: string) => {
         const request = userId === undefined ? {} : { userId };
         const data = await local.rankingExamples([{ q: 'trail shoe', labels: new Map(), request }]);
-        const column = (name: string) => {
-          const at = data.featureNames.indexOf(name);
-          assert.ok(at >= 0, name);
-          return Array.from(
-            { length: data.labels.length },
-            (_, r) => data.features[r * data.featureCount + at]!,
-          );
-        };
-        return { column, count: data.labels.length };
+        return { column: (name: string) => featureColumn(data, name), count: data.labels.length };
       };
       const u1 = await rows('u1');
       // a and b match "trail shoe" in the title equally (document order breaks the tie), d only in its category.
@@ -238,15 +238,10 @@ describe('ranking features', () => {
       ]);
       const columns = async (q: string) => {
         const data = await local.rankingExamples([{ q, labels: new Map() }]);
-        const column = (name: string) => {
-          const at = data.featureNames.indexOf(name);
-          assert.ok(at >= 0, name);
-          return Array.from(
-            { length: data.labels.length },
-            (_, r) => data.features[r * data.featureCount + at]!,
-          );
+        return {
+          head: featureColumn(data, 'query_head_in_title_head'),
+          title: featureColumn(data, 'query_head_in_title'),
         };
-        return { head: column('query_head_in_title_head'), title: column('query_head_in_title') };
       };
       // "fan" is the head of one title and a word of all three; a trailing size does not hide it.
       for (const q of ['hampton ceiling fan', 'ceiling fan 42 in.']) {
