@@ -11,7 +11,6 @@
  * Chinese titles do not follow this order (the product word sits anywhere, often several times), so a title
  * whose main phrase holds Chinese has no head.
  */
-import { containsCjk } from './char-class.ts';
 import type { Token } from './token.ts';
 
 /** Where the main phrase of a title ends (the first qualifier), case-insensitive. */
@@ -28,9 +27,13 @@ const HAS_DIGIT = /\d/;
 export function titleHeadTokens(title: string, titleTokens: readonly Token[]): Token[] {
   const match = QUALIFIER.exec(title);
   const end = match === null ? title.length : match.index;
-  if (containsCjk(end === title.length ? title : title.slice(0, end))) return [];
-  let last = titleTokens.length;
-  while (last > 0 && titleTokens[last - 1]!.start >= end) last--;
+  let last = 0;
+  for (; last < titleTokens.length; last++) {
+    const token = titleTokens[last]!;
+    if (token.start >= end) break;
+    // Chinese characters in the main phrase (tokens other than words and numbers).
+    if (token.kind !== 'word' && token.kind !== 'number') return [];
+  }
   const out: Token[] = [];
   let positions = 0;
   let position = -1;
