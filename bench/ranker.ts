@@ -15,8 +15,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FIELD_NAMES } from '../src/config.ts';
 import { createEngine } from '../src/engine.ts';
 import { readQrels, readQueries } from '../src/eval/judgment-files.ts';
+import { featureNames as engineFeatureNames } from '../src/rank/features.ts';
 import { datasetNdcg, scoreRows, trainLambdaMart, type RankingDataset } from '../src/rank/lambdamart.ts';
 import { inHoldout, labelledQueries, type RankingRows } from '../src/ranker-training.ts';
 import type { SearchMode } from '../src/types.ts';
@@ -165,8 +167,9 @@ function randomNdcg(data: RankingDataset, rounds = 50): number {
 }
 
 /**
- * Feature rows are the slow part (every query through retrieval): kept in bench/_cache keyed by mode and
- * the feature names, so trying other training settings does not recompute them. `--fresh` ignores them.
+ * Feature rows are the slow part (every query through retrieval): kept in bench/_cache keyed by mode, so
+ * trying other training settings does not recompute them. Rows written with other feature names (a feature
+ * added or removed since) are recomputed; `--fresh` ignores the cache.
  */
 async function cachedRows(name: string, compute: () => Promise<RankingRows>): Promise<RankingRows> {
   const base = resolve(import.meta.dirname, `_cache/ranker-rows-${args.set}-${name}`);
@@ -176,8 +179,11 @@ async function cachedRows(name: string, compute: () => Promise<RankingRows>): Pr
     const buffer = readFileSync(file);
     return of(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
   };
-  if (!args.fresh && existsSync(`${base}.json`)) {
-    const meta = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as RankingRows;
+  const meta =
+    !args.fresh && existsSync(`${base}.json`)
+      ? (JSON.parse(readFileSync(`${base}.json`, 'utf8')) as RankingRows)
+      : undefined;
+  if (meta && meta.featureNames.join() === engineFeatureNames(FIELD_NAMES).join()) {
     return {
       featureNames: meta.featureNames,
       featureCount: meta.featureCount,
