@@ -24,6 +24,11 @@ describe('titleHeadTokens', () => {
     assert.deepEqual(head('Whirlpool Refrigerator Water Filter | 2-Pack'), ['water', 'filter']);
   });
 
+  it('does not end the main phrase at a qualifier before its first word', () => {
+    assert.deepEqual(head('(2-Pack) Ceiling Fan'), ['ceil', 'fan']);
+    assert.deepEqual(head(', Ceiling Fan, White'), ['ceil', 'fan']);
+  });
+
   it('reads "in." as inches, not as a qualifier', () => {
     assert.deepEqual(head('10 in. Window Scrubber'), ['window', 'scrubber']);
   });

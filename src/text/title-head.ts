@@ -13,8 +13,8 @@
  */
 import type { Token } from './token.ts';
 
-/** Where the main phrase of a title ends (the first qualifier), case-insensitive. */
-const QUALIFIER = /\s(?:with|for|in(?!\.)|w\/|-|–|—)\s|\(|,|\|/i;
+/** Where the main phrase of a title ends (the first qualifier after its first word), case-insensitive. */
+const QUALIFIER = /\s(?:with|for|in(?!\.)|w\/|-|–|—)\s|\(|,|\|/gi;
 /** Words of the main phrase kept as the head, counted from its end. */
 const HEAD_WORDS = 2;
 const HAS_DIGIT = /\d/;
@@ -25,6 +25,10 @@ const HAS_DIGIT = /\d/;
  * the first qualifier. Returns the same token objects, in order.
  */
 export function titleHeadTokens(title: string, titleTokens: readonly Token[]): Token[] {
+  // A qualifier before the first word ("(2-Pack) Ceiling Fan") does not end the main phrase.
+  const firstWord = titleTokens.find((token) => token.kind === 'word');
+  if (firstWord === undefined) return [];
+  QUALIFIER.lastIndex = firstWord.end;
   const match = QUALIFIER.exec(title);
   const end = match === null ? title.length : match.index;
   let last = 0;
