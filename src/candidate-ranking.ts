@@ -16,6 +16,7 @@ import type { Ranker } from './rank/ranker-models.ts';
 import type { UnderstoodQuery } from './search/understood-query.ts';
 import { containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
+import { titleHeadTokens } from './text/title-head.ts';
 
 export interface RankingSources {
   index: LexicalIndex;
@@ -96,8 +97,8 @@ function trigramOverlap(index: LexicalIndex, tokens: readonly Token[], docIds: I
 const HAS_DIGIT = /\d/;
 
 /**
- * Where the query's head word (its last word that is not a number or a model code: "fan" in "hampton
- * ceiling fan") occurs in each candidate: `inHead[i]` is its share of the candidate's title-head coverage
+ * Where the query's head word (the last word of its main phrase that is not a number or a model code:
+ * "fan" in "hampton ceiling fan" and in "ceiling fan with light") occurs in each candidate: `inHead[i]` is its share of the candidate's title-head coverage
  * (1 when it is one of the head words), `inTitle[i]` the same for the title. Both 0 without such a word or
  * without those fields.
  */
@@ -109,9 +110,13 @@ function queryHeadMatches(
   const C = docIds.length;
   const inHead = new Float32Array(C);
   const inTitle = new Float32Array(C);
-  let head: Token | undefined;
-  for (const token of query.tokens) {
-    if (token.kind === 'word' && !HAS_DIGIT.test(token.surface)) head = token;
+  // Read like a title: "wall tile for bathroom" wants a tile, "ceiling fan with light" a fan.
+  const heads = titleHeadTokens(query.q, query.tokens);
+  let head: Token | undefined = heads[heads.length - 1];
+  if (head === undefined) {
+    for (const token of query.tokens) {
+      if (token.kind === 'word' && !HAS_DIGIT.test(token.surface)) head = token;
+    }
   }
   const term = head && query.terms.find((t) => t.term === head.term && t.alternativeCredit === undefined);
   const F = sources.fields.length;

@@ -249,6 +249,8 @@ describe('ranking features', () => {
         assert.deepEqual([...head].sort(), [0, 0, 1], q);
         assert.deepEqual(title, [1, 1, 1], q);
       }
+      // The query is read like a title: in "fan for hampton bay" the head is "fan", not "bay".
+      assert.deepEqual([...(await columns('fan for hampton bay')).head].sort(), [0, 0, 1]);
       // "kit" heads only the light kit; a query without a word has no head.
       assert.deepEqual([...(await columns('fan light kit')).head].sort(), [0, 0, 1]);
       assert.deepEqual(
