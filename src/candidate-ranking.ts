@@ -6,7 +6,7 @@
  */
 import type { DocValues } from './filter/doc-values.ts';
 import {
-  EXPLAIN_EXTRA,
+  explainWidth,
   type LexicalIndex,
   type MatchOptions,
   type QueryTerm,
@@ -16,7 +16,7 @@ import type { Ranker } from './rank/ranker-models.ts';
 import type { UnderstoodQuery } from './search/understood-query.ts';
 import { containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
-import { titleHeadTokens } from './text/title-head.ts';
+import { isHeadWord, titleHeadTokens } from './text/title-head.ts';
 
 export interface RankingSources {
   index: LexicalIndex;
@@ -94,13 +94,11 @@ function trigramOverlap(index: LexicalIndex, tokens: readonly Token[], docIds: I
   return out;
 }
 
-const HAS_DIGIT = /\d/;
-
 /**
- * Where the query's head word (the last word of its main phrase that is not a number or a model code:
- * "fan" in "hampton ceiling fan" and in "ceiling fan with light") occurs in each candidate: `inHead[i]` is its share of the candidate's title-head coverage
- * (1 when it is one of the head words), `inTitle[i]` the same for the title. Both 0 without such a word or
- * without those fields.
+ * Where the query's head word (the query read like a title, see text/title-head.ts: "fan" in "hampton
+ * ceiling fan" and in "ceiling fan with light"; else its last word that is not a number or a model code)
+ * occurs in each candidate: `inHead[i]` is its coverage of the candidate's title head (1 when it is one of
+ * the head words), `inTitle[i]` the same for the title. Both 0 without such a word or without those fields.
  */
 function queryHeadMatches(
   sources: RankingSources,
@@ -114,16 +112,14 @@ function queryHeadMatches(
   const heads = titleHeadTokens(query.q, query.tokens);
   let head: Token | undefined = heads[heads.length - 1];
   if (head === undefined) {
-    for (const token of query.tokens) {
-      if (token.kind === 'word' && !HAS_DIGIT.test(token.surface)) head = token;
-    }
+    for (const token of query.tokens) if (isHeadWord(token)) head = token;
   }
   const term = head && query.terms.find((t) => t.term === head.term && t.alternativeCredit === undefined);
   const F = sources.fields.length;
   const headField = sources.fields.indexOf('titleHead');
   const titleField = sources.fields.indexOf('title');
   if (!term || headField < 0 || titleField < 0 || C === 0) return { inHead, inTitle };
-  const width = 2 * F + EXPLAIN_EXTRA.length;
+  const width = explainWidth(F);
   const rows = sources.index.explain([term], docIds, sources.expansion);
   for (let i = 0; i < C; i++) {
     inHead[i] = rows[i * width + F + headField]!;

@@ -209,6 +209,9 @@ function approximateChars(product: Product): number {
   return product.title.length + (product.description?.length ?? 0) + 256;
 }
 
+const TITLE_FIELD = FIELD_NAMES.indexOf('title');
+const TITLE_HEAD_FIELD = FIELD_NAMES.indexOf('titleHead');
+
 /**
  * The tokens of each indexed field, in FIELD_NAMES order; `imageText` is what OCR read in its photo and
  * `titleHead` the title's own head tokens (no second analysis).
@@ -219,9 +222,6 @@ export function productFieldTokens(product: Product, imageText = ''): Token[][] 
   tokens[TITLE_HEAD_FIELD] = titleHeadTokens(product.title, tokens[TITLE_FIELD]!);
   return tokens;
 }
-
-const TITLE_FIELD = FIELD_NAMES.indexOf('title');
-const TITLE_HEAD_FIELD = FIELD_NAMES.indexOf('titleHead');
 
 /** The text of each indexed text field, in FIELD_NAMES order (derived fields are ''). */
 function productFieldTexts(product: Product, imageText: string): string[] {

@@ -5,7 +5,7 @@
  * model only ever reads features by the names it was trained with (`projectFeatures`).
  */
 
-import { EXPLAIN_EXTRA } from '../lexical/lexical-index.ts';
+import { EXPLAIN_EXTRA, explainWidth } from '../lexical/lexical-index.ts';
 
 /** Query-understanding and feedback signals per candidate (0 when unknown). */
 export const SIGNAL_NAMES = [
@@ -44,7 +44,7 @@ export interface CandidateEvidence {
   /** Share of the query words' character trigrams found in the product's indexed words (misspellings, compounds). */
   trigramOverlap: Float32Array;
   /**
-   * Coverage of the query's head word (its last word that is not a number: what the shopper wants) in the
+   * Coverage of the query's head word (the query read like a title: what the shopper wants) in the
    * candidate's title head and in its title.
    */
   queryHead: { inHead: Float32Array; inTitle: Float32Array };
@@ -100,7 +100,7 @@ export function buildFeatures(evidence: CandidateEvidence): Float32Array {
   const F = evidence.fields.length;
   const names = featureNames(evidence.fields);
   const width = names.length;
-  const explainWidth = 2 * F + EXPLAIN_EXTRA.length;
+  const explainColumns = explainWidth(F);
   const C = evidence.retrievalScores.length;
   const out = new Float32Array(C * width);
   const topRetrieval = maxOf(evidence.retrievalScores);
@@ -120,7 +120,7 @@ export function buildFeatures(evidence: CandidateEvidence): Float32Array {
     put(topRetrieval > 0 ? evidence.retrievalScores[c]! / topRetrieval : 0);
     put(evidence.lexicalScores[c]!);
     put(topLexical > 0 ? evidence.lexicalScores[c]! / topLexical : 0);
-    for (let k = 0; k < explainWidth; k++) put(evidence.explain[c * explainWidth + k]!);
+    for (let k = 0; k < explainColumns; k++) put(evidence.explain[c * explainColumns + k]!);
     const text = evidence.textSimilarity[c]!;
     put(text);
     put(Number.isNaN(text) ? -1 : topText - text);

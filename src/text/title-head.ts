@@ -19,6 +19,11 @@ const QUALIFIER = /\s(?:with|for|in(?!\.)|w\/|-|–|—)\s|\(|,|\|/gi;
 const HEAD_WORDS = 2;
 const HAS_DIGIT = /\d/;
 
+/** A word that can name a product: not a number, and no digits (sizes and model codes are not heads). */
+export function isHeadWord(token: Token): boolean {
+  return token.kind === 'word' && !HAS_DIGIT.test(token.surface);
+}
+
 /**
  * The tokens of `titleTokens` (`analyze(title)`) that make up the head: the word tokens (not numbers,
  * not words with digits, which are sizes and model codes) of the last `HEAD_WORDS` word positions before
@@ -43,7 +48,7 @@ export function titleHeadTokens(title: string, titleTokens: readonly Token[]): T
   let position = -1;
   for (let i = last - 1; i >= 0; i--) {
     const token = titleTokens[i]!;
-    if (token.kind !== 'word' || HAS_DIGIT.test(token.surface)) continue;
+    if (!isHeadWord(token)) continue;
     if (token.position !== position) {
       if (positions === HEAD_WORDS) break;
       positions++;
