@@ -20,7 +20,7 @@ import { createEngine } from '../src/engine.ts';
 import { readQrels, readQueries } from '../src/eval/judgment-files.ts';
 import { featureNames as engineFeatureNames } from '../src/rank/features.ts';
 import { datasetNdcg, scoreRows, trainLambdaMart, type RankingDataset } from '../src/rank/lambdamart.ts';
-import { inHoldout, labelledQueries, type RankingRows } from '../src/ranker-training.ts';
+import { inHoldout, labelledQueries, learnAssociations, type RankingRows } from '../src/ranker-training.ts';
 import type { SearchMode } from '../src/types.ts';
 import { DATASETS_DIR } from './relevance.ts';
 
@@ -183,11 +183,17 @@ async function cachedRows(name: string, compute: () => Promise<RankingRows>): Pr
     !args.fresh && existsSync(`${base}.json`)
       ? (JSON.parse(readFileSync(`${base}.json`, 'utf8')) as RankingRows)
       : undefined;
-  if (meta && meta.featureNames.join() === engineFeatureNames(FIELD_NAMES).join()) {
+  if (
+    meta &&
+    meta.featureNames.join() === engineFeatureNames(FIELD_NAMES).join() &&
+    Array.isArray(meta.ids)
+  ) {
     return {
       featureNames: meta.featureNames,
       featureCount: meta.featureCount,
       queries: meta.queries,
+      ids: meta.ids,
+      queryTerms: meta.queryTerms,
       features: load(`${base}.features`, (b) => new Float32Array(b)),
       labels: load(`${base}.labels`, (b) => new Float32Array(b)),
       offsets: load(`${base}.offsets`, (b) => new Int32Array(b)),
@@ -199,8 +205,8 @@ async function cachedRows(name: string, compute: () => Promise<RankingRows>): Pr
   writeFileSync(`${base}.labels`, bytes(rows.labels));
   writeFileSync(`${base}.offsets`, bytes(rows.offsets));
   writeFileSync(`${base}.included`, bytes(rows.included));
-  const { featureNames, featureCount, queries } = rows;
-  writeFileSync(`${base}.json`, JSON.stringify({ featureNames, featureCount, queries }));
+  const { featureNames, featureCount, queries, ids, queryTerms } = rows;
+  writeFileSync(`${base}.json`, JSON.stringify({ featureNames, featureCount, queries, ids, queryTerms }));
   return rows;
 }
 
@@ -247,7 +253,15 @@ async function main(): Promise<void> {
     const fullJudgments = Array.from(full.included, (index) => judged[index]!.labels);
     const fullScores = new Float64Array(full.labels.length);
     const rerankScores = new Float64Array(rerank.labels.length);
+    const catalogue = engine.associationCatalogue();
     for (let fold = 0; fold < FOLDS; fold++) {
+      // Term associations are learned from this fold's training queries only (as `souk train` does).
+      for (const [rows, folds] of [
+        [full, fullFold],
+        [rerank, rerankFold],
+      ] as const) {
+        learnAssociations(rows, judged, catalogue, (q) => folds[q] !== fold);
+      }
       const trainRows = subset(full, (q) => fullFold[q] !== fold && !inHoldout(`v${q}`, 0.1));
       const validation = subset(full, (q) => fullFold[q] !== fold && inHoldout(`v${q}`, 0.1));
       const t0 = performance.now();

@@ -7,12 +7,14 @@
 import type { DocValues } from './filter/doc-values.ts';
 import {
   explainWidth,
+  termKey,
   type LexicalIndex,
   type MatchOptions,
   type QueryTerm,
 } from './lexical/lexical-index.ts';
 import { buildFeatures, featureNames, projectFeatures, type SignalName } from './rank/features.ts';
 import type { Ranker } from './rank/ranker-models.ts';
+import { associationFeatures, type TermAssociations } from './rank/term-associations.ts';
 import type { UnderstoodQuery } from './search/understood-query.ts';
 import { containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
@@ -128,16 +130,68 @@ function queryHeadMatches(
   return { inHead, inTitle };
 }
 
+/**
+ * Index keys that term associations are learned over: words, numbers and Chinese words — not single Chinese
+ * characters nor character bigrams, which are other readings of those words.
+ */
+function isAssociationKey(key: string): boolean {
+  if (key === '' || key.charCodeAt(0) === 2) return false;
+  return !(key.length === 1 && containsCjk(key));
+}
+
+/** The query's own terms (not alternatives), as association keys, each once. */
+export function associationQueryTerms(terms: readonly QueryTerm[]): string[] {
+  const out = new Set<string>();
+  for (const term of terms) {
+    if (term.alternativeCredit !== undefined) continue;
+    const key = termKey(term);
+    if (isAssociationKey(key)) out.add(key);
+  }
+  return [...out];
+}
+
+/** A product's indexed terms (every field), as association keys. */
+export function productAssociationTerms(index: LexicalIndex, docId: number): Set<string> {
+  const out = new Set<string>();
+  for (const termId of index.documentTermIds(docId)) {
+    const key = index.termKeyOf(termId);
+    if (key !== undefined && isAssociationKey(key)) out.add(key);
+  }
+  return out;
+}
+
+function associationColumns(
+  index: LexicalIndex,
+  query: RankingQuery,
+  docIds: Int32Array,
+  associations: TermAssociations | undefined,
+): { missing: Float32Array; all: Float32Array } {
+  const missing = new Float32Array(docIds.length);
+  const all = new Float32Array(docIds.length);
+  if (!associations || associations.size === 0) return { missing, all };
+  const queryTerms = associationQueryTerms(query.terms);
+  docIds.forEach((docId, i) => {
+    const features = associationFeatures(associations, queryTerms, productAssociationTerms(index, docId));
+    missing[i] = features.missing;
+    all[i] = features.all;
+  });
+  return { missing, all };
+}
+
 export function rankingFeatureNames(sources: Pick<RankingSources, 'fields'>): string[] {
   return featureNames(sources.fields);
 }
 
-/** Feature rows (in `rankingFeatureNames` order) for candidates given in retrieved order. */
+/**
+ * Feature rows (in `rankingFeatureNames` order) for candidates given in retrieved order. Without
+ * `associations` (a model's learned table) the association columns are 0: training fills them in.
+ */
 export function candidateFeatures(
   sources: RankingSources,
   query: RankingQuery,
   docIds: Int32Array,
   retrievalScores: Float32Array,
+  associations?: TermAssociations,
 ): Float32Array {
   const C = docIds.length;
   const lexicalScores = new Float32Array(C);
@@ -184,6 +238,7 @@ export function candidateFeatures(
     recency,
     trigramOverlap: trigramOverlap(sources.index, query.tokens, docIds),
     queryHead: queryHeadMatches(sources, query, docIds),
+    associations: associationColumns(sources.index, query, docIds, associations),
     signals: sources.signals?.(query, docIds) ?? {},
     query: {
       terms,
@@ -209,7 +264,7 @@ export function rerankCandidates(
   const docIds = Int32Array.from(top, (entry) => ranked.docIds[entry]!);
   const retrievalScores = Float32Array.from(top, (entry) => ranked.scores[entry]!);
   const rows = projectFeatures(
-    candidateFeatures(sources, query, docIds, retrievalScores),
+    candidateFeatures(sources, query, docIds, retrievalScores, ranker.associations),
     rankingFeatureNames(sources),
     ranker.featureNames,
   );

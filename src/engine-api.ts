@@ -15,7 +15,9 @@ import type {
   WriteResult,
 } from './types.ts';
 import type { RankerInfo } from './rank/ranker-models.ts';
+import type { TermAssociations } from './rank/term-associations.ts';
 import type {
+  AssociationCatalogue,
   LabelledQuery,
   OnlineUpdateReport,
   RankingRows,
@@ -125,8 +127,14 @@ export interface Engine {
    */
   rankingExamples(
     examples: ReadonlyArray<LabelledQuery & { request?: SearchRequest }>,
-    options?: { candidates?: number; onProgress?: (done: number, total: number) => void },
+    options?: {
+      candidates?: number;
+      associations?: TermAssociations | undefined;
+      onProgress?: (done: number, total: number) => void;
+    },
   ): Promise<RankingRows>;
+  /** The catalogue as learned term associations read it (for `learnAssociations` on `rankingExamples` rows). */
+  associationCatalogue(): AssociationCatalogue;
   /** Trains a new ranker from logged feedback alone (labels from debiased clicks, carts, purchases). */
   trainRankerFromFeedback(
     options?: Omit<TrainRankerOptions, 'queries' | 'qrels'>,

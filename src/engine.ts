@@ -32,7 +32,9 @@ import { DocValues } from './filter/doc-values.ts';
 import { parseFilter } from './filter/filter-parser.ts';
 import { packSections, Sections } from './lexical/binary-sections.ts';
 import {
+  associationQueryTerms,
   candidateFeatures,
+  productAssociationTerms,
   rankingFeatureNames,
   rerankCandidates,
   topEntries,
@@ -43,6 +45,7 @@ import type { LexicalIndexOptions, MatchResult, QueryTerm } from './lexical/lexi
 import { LexicalIndex, termKey } from './lexical/lexical-index.ts';
 import { bridgeQuery, warmUpBridge } from './query/cross-lingual.ts';
 import type { SignalName } from './rank/features.ts';
+import type { TermAssociations } from './rank/term-associations.ts';
 import { fuse, rankByScore, type RankedList } from './rank/fusion.ts';
 import { FeedbackStats } from './rank/feedback-stats.ts';
 import {
@@ -64,6 +67,7 @@ import { OnlineRankerUpdates } from './online-ranker.ts';
 import {
   trainFromFeedback,
   trainFromJudgments,
+  type AssociationCatalogue,
   type OnlineUpdateReport,
   type RankingRows,
   type TrainingHost,
@@ -1351,11 +1355,16 @@ class SoukEngine implements Engine {
 
   /**
    * Feature rows for training: each query runs through retrieval (no learned ranker) and its best
-   * `candidates` products become rows labelled by `labels` (unlabelled products: 0).
+   * `candidates` products become rows labelled by `labels` (unlabelled products: 0). The association
+   * columns read `associations` (a model's table; 0 without one — training fills them in out of fold).
    */
   async rankingExamples(
     examples: ReadonlyArray<{ q: string; labels: ReadonlyMap<string, number>; request?: SearchRequest }>,
-    options: { candidates?: number; onProgress?: (done: number, total: number) => void } = {},
+    options: {
+      candidates?: number;
+      associations?: TermAssociations | undefined;
+      onProgress?: (done: number, total: number) => void;
+    } = {},
   ): Promise<RankingRows> {
     this.assertOpen();
     const n = options.candidates ?? this.config.ranker.candidates;
@@ -1365,6 +1374,8 @@ class SoukEngine implements Engine {
     const labels: number[] = [];
     const offsets = [0];
     const included: number[] = [];
+    const ids: string[] = [];
+    const queryTerms: string[][] = [];
     let done = 0;
     for (const example of examples) {
       const request: SearchRequest = { ...example.request, q: example.q, ranker: 'none' };
@@ -1374,12 +1385,16 @@ class SoukEngine implements Engine {
       const top = topEntries(retrieved.scores, n);
       const docIds = Int32Array.from(top, (entry) => retrieved.docIds[entry]!);
       const scores = Float32Array.from(top, (entry) => retrieved.scores[entry]!);
-      chunks.push(
-        candidateFeatures(this.rankingSources(), this.rankingQuery(retrieved, request), docIds, scores),
-      );
-      for (const docId of docIds) labels.push(example.labels.get(this.index.externalId(docId)) ?? 0);
+      const query = this.rankingQuery(retrieved, request);
+      chunks.push(candidateFeatures(this.rankingSources(), query, docIds, scores, options.associations));
+      for (const docId of docIds) {
+        const id = this.index.externalId(docId);
+        ids.push(id);
+        labels.push(example.labels.get(id) ?? 0);
+      }
       offsets.push(labels.length);
       included.push(done - 1);
+      queryTerms.push(associationQueryTerms(query.terms));
       if (done % 100 === 0) options.onProgress?.(done, examples.length);
     }
     options.onProgress?.(done, examples.length);
@@ -1397,6 +1412,8 @@ class SoukEngine implements Engine {
       offsets: Int32Array.from(offsets),
       queries: offsets.length - 1,
       included: Int32Array.from(included),
+      ids,
+      queryTerms,
     };
   }
 
@@ -1429,9 +1446,23 @@ class SoukEngine implements Engine {
     await this.rankers.activate(version);
   }
 
+  associationCatalogue(): AssociationCatalogue {
+    return {
+      productTerms: (id) => {
+        const docId = this.index.docIdOf(id);
+        return docId === undefined || !this.index.isLive(docId)
+          ? undefined
+          : productAssociationTerms(this.index, docId);
+      },
+      termFrequency: (term) => this.index.frequency(term),
+      productCount: () => this.index.size,
+    };
+  }
+
   private trainingHost(): TrainingHost {
     return {
       rankingExamples: (examples, options) => this.rankingExamples(examples, options),
+      catalogue: this.associationCatalogue(),
       rankers: this.rankers,
       getMeta: (key) => this.store.getMeta(key),
       setMeta: (key, value) => this.store.setMeta(key, value),

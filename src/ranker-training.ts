@@ -5,10 +5,16 @@
  */
 import type { RankerConfig } from './config.ts';
 import { SoukError } from './errors.ts';
-import { projectFeatures } from './rank/features.ts';
+import { ASSOCIATION_FEATURES, projectFeatures } from './rank/features.ts';
 import { datasetNdcg, scoreRows, trainLambdaMart, type RankingDataset } from './rank/lambdamart.ts';
 import type { QueryProductStats } from './rank/feedback-stats.ts';
 import type { RankerInfo, RankerModel, RankerModels } from './rank/ranker-models.ts';
+import {
+  associationFeatures,
+  learnTermAssociations,
+  type AssociationExample,
+  type TermAssociations,
+} from './rank/term-associations.ts';
 import type { SearchRequest } from './types.ts';
 
 export interface LabelledQuery {
@@ -22,13 +28,30 @@ export interface RankingRows extends RankingDataset {
   queries: number;
   /** Index in the given examples of each query that has rows (queries retrieving nothing have none). */
   included: Int32Array;
+  /** Product id of each row. */
+  ids: string[];
+  /** Per query with rows, its terms as term associations read them. */
+  queryTerms: string[][];
+}
+
+/** What learning term associations reads from the catalogue. */
+export interface AssociationCatalogue {
+  /** The product's terms as associations read them; undefined for a product not in the catalogue. */
+  productTerms(id: string): ReadonlySet<string> | undefined;
+  /** Live products holding the term. */
+  termFrequency(term: string): number;
+  productCount(): number;
 }
 
 export interface TrainingHost {
   rankingExamples(
     examples: ReadonlyArray<LabelledQuery & { request?: SearchRequest }>,
-    options?: { onProgress?: (done: number, total: number) => void },
+    options?: {
+      associations?: TermAssociations | undefined;
+      onProgress?: (done: number, total: number) => void;
+    },
   ): Promise<RankingRows>;
+  readonly catalogue: AssociationCatalogue;
   readonly rankers: RankerModels;
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
@@ -78,6 +101,89 @@ export function inHoldout(id: string, share: number): boolean {
   hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
   hash ^= hash >>> 16;
   return (hash >>> 0) / 4294967296 < share;
+}
+
+/** Folds of the training queries for their out-of-fold association columns. */
+const ASSOCIATION_FOLDS = 5;
+/** A judged or feedback label from which a product is a positive example of its query's words. */
+const ASSOCIATION_MIN_LABEL = 1;
+
+function associationFold(q: string): number {
+  for (let fold = 0; fold < ASSOCIATION_FOLDS - 1; fold++) {
+    if (inHoldout(`associations:${q}`, (fold + 1) / ASSOCIATION_FOLDS)) return fold;
+  }
+  return ASSOCIATION_FOLDS - 1;
+}
+
+/** A product's association terms, each looked up once per training run. */
+function cachedProductTerms(
+  catalogue: AssociationCatalogue,
+): (id: string) => ReadonlySet<string> | undefined {
+  const cache = new Map<string, ReadonlySet<string> | undefined>();
+  return (id) => {
+    if (!cache.has(id)) cache.set(id, catalogue.productTerms(id));
+    return cache.get(id);
+  };
+}
+
+/** Fills `rows`' association columns, for the queries `which` accepts, from `table`. */
+function writeAssociationColumns(
+  rows: RankingRows,
+  table: TermAssociations,
+  productTerms: (id: string) => ReadonlySet<string> | undefined,
+  which: (q: number) => boolean = () => true,
+): void {
+  const width = rows.featureCount;
+  const [missingAt, allAt] = ASSOCIATION_FEATURES.map((name) => rows.featureNames.indexOf(name));
+  if (missingAt === undefined || allAt === undefined || missingAt < 0 || allAt < 0) return;
+  const empty = new Set<string>();
+  for (let q = 0; q < rows.queries; q++) {
+    if (!which(q)) continue;
+    const queryTerms = rows.queryTerms[q]!;
+    for (let r = rows.offsets[q]!; r < rows.offsets[q + 1]!; r++) {
+      const features = associationFeatures(table, queryTerms, productTerms(rows.ids[r]!) ?? empty);
+      rows.features[r * width + missingAt] = features.missing;
+      rows.features[r * width + allAt] = features.all;
+    }
+  }
+}
+
+/**
+ * Learns term associations from the queries of `rows` that `train` accepts (their examples, every labelled
+ * product of them, not only the retrieved ones) and writes the association columns: a training query reads
+ * a table learned without its own fold — trees fitted on a table that already knows their queries' answers
+ * would trust it far more than it deserves on new queries — and every other query the table learned from
+ * all training queries, which is returned (the model keeps it).
+ */
+export function learnAssociations(
+  rows: RankingRows,
+  examples: readonly LabelledQuery[],
+  catalogue: AssociationCatalogue,
+  train: (q: number) => boolean = () => true,
+): TermAssociations {
+  const productTerms = cachedProductTerms(catalogue);
+  const positives = (keep: (q: number) => boolean): AssociationExample[] => {
+    const out: AssociationExample[] = [];
+    for (let q = 0; q < rows.queries; q++) {
+      if (!train(q) || !keep(q)) continue;
+      const queryTerms = rows.queryTerms[q]!;
+      for (const [id, label] of examples[rows.included[q]!]!.labels) {
+        const terms = label >= ASSOCIATION_MIN_LABEL ? productTerms(id) : undefined;
+        if (terms) out.push({ queryTerms, productTerms: terms });
+      }
+    }
+    return out;
+  };
+  const learn = (keep: (q: number) => boolean): TermAssociations =>
+    learnTermAssociations(positives(keep), (term) => catalogue.termFrequency(term), catalogue.productCount());
+  const foldOf = (q: number): number => associationFold(examples[rows.included[q]!]!.q);
+  for (let fold = 0; fold < ASSOCIATION_FOLDS; fold++) {
+    const table = learn((q) => foldOf(q) !== fold);
+    writeAssociationColumns(rows, table, productTerms, (q) => train(q) && foldOf(q) === fold);
+  }
+  const full = learn(() => true);
+  writeAssociationColumns(rows, full, productTerms, (q) => !train(q));
+  return full;
 }
 
 /** NDCG@10 of a dataset in its retrieved order (rows are stored best-retrieved first). */
@@ -161,6 +267,8 @@ async function trainAndSave(
           { onProgress: progress },
         )
       : undefined;
+  const associations = learnAssociations(trainRows, train, host.catalogue);
+  if (holdoutRows) writeAssociationColumns(holdoutRows, associations, cachedProductTerms(host.catalogue));
   const ensemble = trainLambdaMart(trainRows, trainRows.featureNames, {
     trees: options.trees ?? config.trees,
     learningRate: config.learningRate,
@@ -186,11 +294,15 @@ async function trainAndSave(
       }),
     );
   }
-  const model = await host.rankers.save(ensemble, {
-    source: run.source,
-    metrics: holdoutRows ? { holdoutNdcgBefore: before, holdoutNdcgAfter: after } : {},
-    trainedOn: run.trainedOn(train.length, holdout.length, trainRows.labels.length),
-  });
+  const model = await host.rankers.save(
+    ensemble,
+    {
+      source: run.source,
+      metrics: holdoutRows ? { holdoutNdcgBefore: before, holdoutNdcgAfter: after } : {},
+      trainedOn: run.trainedOn(train.length, holdout.length, trainRows.labels.length),
+    },
+    associations,
+  );
   const activate = options.activate ?? true;
   if (activate) await host.rankers.activate(model.info.version);
   return {
@@ -248,12 +360,16 @@ export async function updateFromFeedback(
   if (!guard || guard.queries.length === 0) {
     return report({ reason: 'no judged holdout to guard the update (train from judgments first)' });
   }
+  // The base model's associations stay: the added trees read the columns the base model reads.
+  const associations = base.associations;
   const rows = await host.rankingExamples(
     examples.map((example) => ({ ...example, request: guard.request })),
+    { associations },
   );
   if (rows.queries === 0) return report({ reason: 'no feedback query retrieved any product' });
   const holdoutRows = await host.rankingExamples(
     guard.queries.map((query) => ({ q: query.q, labels: new Map(query.labels), request: guard.request })),
+    { associations },
   );
   const aligned = alignFeatures(rows, base.featureNames);
   const holdoutAligned = alignFeatures(holdoutRows, base.featureNames);
@@ -297,7 +413,7 @@ export async function updateFromFeedback(
     metrics: { holdoutNdcgBefore: before, holdoutNdcgAfter: after },
     trainedOn: { ...trainedOn, queries: rows.queries, rows: rows.labels.length },
   };
-  const model = await host.rankers.save(updated, info);
+  const model = await host.rankers.save(updated, info, associations);
   await host.rankers.activate(model.info.version);
   return report({
     accepted: true,

@@ -22,6 +22,12 @@ export const SIGNAL_NAMES = [
 ] as const;
 export type SignalName = (typeof SIGNAL_NAMES)[number];
 
+/**
+ * Features read from a model's learned term associations: rows are computed without them and training
+ * fills these columns in (out of fold), so they have fixed names to be found by.
+ */
+export const ASSOCIATION_FEATURES = ['assoc_missing', 'assoc_all'] as const;
+
 export interface CandidateEvidence {
   /** Field names of the lexical index, in its order. */
   fields: readonly string[];
@@ -48,6 +54,8 @@ export interface CandidateEvidence {
    * candidate's title head and in its title.
    */
   queryHead: { inHead: Float32Array; inTitle: Float32Array };
+  /** Learned query-word → product-word associations (rank/term-associations.ts); 0 without a table. */
+  associations: { missing: Float32Array; all: Float32Array };
   /** Per signal name, one value per candidate. */
   signals: Partial<Record<SignalName, Float32Array>>;
   query: { terms: number; hasNumber: boolean; cjk: boolean; matches: number };
@@ -74,6 +82,7 @@ export function featureNames(fields: readonly string[]): string[] {
     'trigram_overlap',
     'query_head_in_title_head',
     'query_head_in_title',
+    ...ASSOCIATION_FEATURES,
     'query_terms',
     'query_matches_log',
     'query_has_number',
@@ -135,6 +144,8 @@ export function buildFeatures(evidence: CandidateEvidence): Float32Array {
     put(evidence.trigramOverlap[c]!);
     put(evidence.queryHead.inHead[c]!);
     put(evidence.queryHead.inTitle[c]!);
+    put(evidence.associations.missing[c]!);
+    put(evidence.associations.all[c]!);
     put(evidence.query.terms);
     put(Math.log1p(evidence.query.matches));
     put(evidence.query.hasNumber ? 1 : 0);

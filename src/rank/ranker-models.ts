@@ -5,6 +5,12 @@
  */
 import { SoukError } from '../errors.ts';
 import { scoreRow, type TreeEnsemble, type TreeNode } from './lambdamart.ts';
+import {
+  packAssociations,
+  unpackAssociations,
+  type PackedAssociations,
+  type TermAssociations,
+} from './term-associations.ts';
 
 export interface MetadataStore {
   getMeta(key: string): Promise<string | undefined>;
@@ -26,12 +32,15 @@ export interface RankerInfo {
 
 export interface RankerModel extends TreeEnsemble {
   info: RankerInfo;
+  /** Query-word → product-word associations learned with the trees (their `assoc_*` features read it). */
+  associations?: TermAssociations;
 }
 
 /** A trained ranker ready to score feature rows in its own feature order. */
 export interface Ranker {
   readonly version: string;
   readonly featureNames: readonly string[];
+  readonly associations?: TermAssociations | undefined;
   score(rows: Float32Array): Float64Array;
 }
 
@@ -40,6 +49,7 @@ export function rankerOf(model: RankerModel): Ranker {
   return {
     version: model.info.version,
     featureNames: model.featureNames,
+    associations: model.associations,
     score(rows) {
       const count = rows.length / width;
       const out = new Float64Array(count);
@@ -98,20 +108,27 @@ export class RankerModels {
         field: 'ranker',
       });
     }
-    const parsed = JSON.parse(stored) as { info: RankerInfo; featureNames: string[]; trees: StoredNode[][] };
+    const parsed = JSON.parse(stored) as {
+      info: RankerInfo;
+      featureNames: string[];
+      trees: StoredNode[][];
+      associations?: PackedAssociations;
+    };
     const model: RankerModel = {
       info: parsed.info,
       featureNames: parsed.featureNames,
       trees: parsed.trees.map(unpackTree),
+      ...(parsed.associations ? { associations: unpackAssociations(parsed.associations) } : {}),
     };
     this.cache.set(version, model);
     return model;
   }
 
-  /** Stores a new model under the next version and returns it (not yet active). */
+  /** Stores a new model (and the term associations it reads) under the next version; not yet active. */
   async save(
     ensemble: TreeEnsemble,
     info: Omit<RankerInfo, 'version' | 'createdAt' | 'trees'>,
+    associations?: TermAssociations,
   ): Promise<RankerModel> {
     let next = 1;
     for (const { version } of this.versions) next = Math.max(next, Number(version.slice(1)) + 1);
@@ -121,10 +138,20 @@ export class RankerModels {
       createdAt: new Date().toISOString(),
       trees: ensemble.trees.length,
     };
-    const model: RankerModel = { info: full, featureNames: ensemble.featureNames, trees: ensemble.trees };
+    const model: RankerModel = {
+      info: full,
+      featureNames: ensemble.featureNames,
+      trees: ensemble.trees,
+      ...(associations ? { associations } : {}),
+    };
     await this.store.setMeta(
       modelKey(full.version),
-      JSON.stringify({ info: full, featureNames: model.featureNames, trees: model.trees.map(packTree) }),
+      JSON.stringify({
+        info: full,
+        featureNames: model.featureNames,
+        trees: model.trees.map(packTree),
+        ...(associations ? { associations: packAssociations(associations) } : {}),
+      }),
     );
     this.versions.push(full);
     await this.store.setMeta(VERSIONS_KEY, JSON.stringify(this.versions));
