@@ -4,12 +4,12 @@
  * rating), stored as versions that survive a restart, used by search, switched off and back.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createEngine } from '../src/engine.ts';
-import type { Engine } from '../src/engine-api.ts';
+import { engineFixture } from './helpers/engine-fixture.ts';
 import { SoukError } from '../src/errors.ts';
 import type { RankingRows } from '../src/ranker-training.ts';
 import { rankingCatalogue } from './helpers/ranking-catalogue.ts';
@@ -28,39 +28,29 @@ const CONFIG = {
     online: { enabled: false, trees: 30, learningRate: 0.5, tolerance: 0 },
   },
 };
-let engine: Engine;
-
-before(async () => {
-  engine = await createEngine(CONFIG);
-  await engine.upsert(products);
-});
-
-after(async () => {
-  await engine.close();
-  rmSync(DATA, { recursive: true, force: true });
-});
+const fixture = engineFixture(CONFIG, products);
 
 describe('learned ranker', () => {
   it('starts without a model: search answers in retrieval order with no ranker', async () => {
-    const response = await engine.search({ q: 'lamp0' });
+    const response = await fixture.engine.search({ q: 'lamp0' });
     assert.equal(response.ranker, undefined);
     assert.notEqual(response.hits[0]!.id, relevantOf('lamp0'));
-    assert.deepEqual(engine.rankerModels(), { active: undefined, models: [] });
+    assert.deepEqual(fixture.engine.rankerModels(), { active: undefined, models: [] });
   });
 
   it('trains from judgments, becomes active and lifts holdout NDCG', async () => {
-    const report = await engine.trainRanker({ queries, qrels });
+    const report = await fixture.engine.trainRanker({ queries, qrels });
     assert.equal(report.version, 'r1');
     assert.equal(report.active, true);
     assert.ok(report.holdoutQueries > 5 && report.trainQueries > 20, JSON.stringify(report));
     assert.ok(report.holdoutNdcgAfter > report.holdoutNdcgBefore + 0.2, JSON.stringify(report));
-    assert.equal(engine.rankerModels().active, 'r1');
+    assert.equal(fixture.engine.rankerModels().active, 'r1');
   });
 
   it('search uses the active model: the relevant product comes first, for queries it never saw too', async () => {
     let first = 0;
     for (const q of queries.values()) {
-      const response = await engine.search({ q });
+      const response = await fixture.engine.search({ q });
       assert.equal(response.ranker, 'r1');
       if (response.hits[0]?.id === relevantOf(q)) first++;
     }
@@ -68,17 +58,17 @@ describe('learned ranker', () => {
   });
 
   it('ranker "none" gives the retrieval order back; an unknown version is RANKER_NOT_FOUND', async () => {
-    const plain = await engine.search({ q: 'lamp0', ranker: 'none' });
+    const plain = await fixture.engine.search({ q: 'lamp0', ranker: 'none' });
     assert.equal(plain.ranker, undefined);
     assert.notEqual(plain.hits[0]!.id, relevantOf('lamp0'));
     await assert.rejects(
-      engine.search({ q: 'lamp0', ranker: 'r99' }),
+      fixture.engine.search({ q: 'lamp0', ranker: 'r99' }),
       (error: unknown) => error instanceof SoukError && error.code === 'RANKER_NOT_FOUND',
     );
   });
 
   it('sorting by price ignores the ranker, and filters still hold', async () => {
-    const response = await engine.search({ q: 'lamp0', sort: 'price:asc', filter: 'price >= 11' });
+    const response = await fixture.engine.search({ q: 'lamp0', sort: 'price:asc', filter: 'price >= 11' });
     assert.equal(response.ranker, undefined);
     assert.deepEqual(
       response.hits.map((hit) => hit.price),
@@ -87,10 +77,9 @@ describe('learned ranker', () => {
   });
 
   it('keeps versions across a restart; switching back to none and to r1 is one call each', async () => {
-    await engine.trainRanker({ queries, qrels, trees: 5, activate: false });
-    await engine.close();
-    engine = await createEngine(CONFIG);
-    const { active, models } = engine.rankerModels();
+    await fixture.engine.trainRanker({ queries, qrels, trees: 5, activate: false });
+    await fixture.restart();
+    const { active, models } = fixture.engine.rankerModels();
     assert.equal(active, 'r1');
     assert.deepEqual(
       models.map((model) => [model.version, model.source]),
@@ -99,11 +88,11 @@ describe('learned ranker', () => {
         ['r2', 'judgments'],
       ],
     );
-    await engine.activateRanker('none');
-    assert.equal((await engine.search({ q: 'lamp0' })).ranker, undefined);
-    await engine.activateRanker('r2');
-    assert.equal((await engine.search({ q: 'lamp0' })).ranker, 'r2');
-    await engine.activateRanker('r1');
+    await fixture.engine.activateRanker('none');
+    assert.equal((await fixture.engine.search({ q: 'lamp0' })).ranker, undefined);
+    await fixture.engine.activateRanker('r2');
+    assert.equal((await fixture.engine.search({ q: 'lamp0' })).ranker, 'r2');
+    await fixture.engine.activateRanker('r1');
   });
 
   it('an online update from feedback that agrees with the judgments is kept as a new active version', async () => {
@@ -111,13 +100,13 @@ describe('learned ranker', () => {
       { type: 'impression' as const, query: q, productId: relevantOf(q), position: 3 },
       { type: 'click' as const, query: q, productId: relevantOf(q), position: 3 },
     ]);
-    await engine.feedback(events);
-    const report = await engine.updateRanker();
+    await fixture.engine.feedback(events);
+    const report = await fixture.engine.updateRanker();
     assert.ok(report, 'an active model to update');
     assert.equal(report.accepted, true, report.reason);
     assert.equal(report.base, 'r1');
     assert.ok(report.addedTrees > 0 && report.addedTrees <= 30);
-    const { active, models } = engine.rankerModels();
+    const { active, models } = fixture.engine.rankerModels();
     assert.equal(active, report.version);
     const info = models.find((model) => model.version === active)!;
     assert.equal(info.source, 'online');
@@ -126,7 +115,7 @@ describe('learned ranker', () => {
   });
 
   it('the holdout guard rejects an update from feedback that contradicts the judgments', async () => {
-    const before = engine.rankerModels();
+    const before = fixture.engine.rankerModels();
     // Every query's purchases go to a product the judges did not rate relevant.
     const wrong = (q: string): string => relevantOf(q).replace(/p(\d)$/, (_, j) => `p${(Number(j) + 1) % 5}`);
     const events = [...queries.values()].flatMap((q) =>
@@ -137,12 +126,12 @@ describe('learned ranker', () => {
         position: 1,
       })),
     );
-    await engine.feedback(events);
-    const report = await engine.updateRanker();
+    await fixture.engine.feedback(events);
+    const report = await fixture.engine.updateRanker();
     assert.equal(report?.accepted, false);
     assert.match(report!.reason!, /holdout NDCG@10 would drop/);
     assert.ok(report!.holdoutNdcgAfter < report!.holdoutNdcgBefore);
-    assert.deepEqual(engine.rankerModels(), before);
+    assert.deepEqual(fixture.engine.rankerModels(), before);
   });
 });
 

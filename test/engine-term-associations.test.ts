@@ -7,12 +7,12 @@
  * restart.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { createEngine } from '../src/engine.ts';
+import { describe, it } from 'node:test';
 import type { Engine } from '../src/engine-api.ts';
+import { engineFixture } from './helpers/engine-fixture.ts';
 import { inHoldout } from '../src/ranker-training.ts';
 import type { Product } from '../src/types.ts';
 
@@ -44,17 +44,7 @@ for (let k = 0; k < BRANDS; k++) {
   );
 }
 
-let engine: Engine;
-
-before(async () => {
-  engine = await createEngine(CONFIG);
-  await engine.upsert(products);
-});
-
-after(async () => {
-  await engine.close();
-  rmSync(DATA, { recursive: true, force: true });
-});
+const fixture = engineFixture(CONFIG, products);
 
 /** Queries whose first hit is the over-the-range microwave, all and held out of training. */
 async function overRangeFirst(
@@ -78,25 +68,26 @@ async function overRangeFirst(
 
 describe('learned term associations', () => {
   it('without a model, the query words cannot tell the two microwaves apart', async () => {
-    const { all } = await overRangeFirst((request) => engine.search(request), 'none');
+    const { all } = await overRangeFirst((request) => fixture.engine.search(request), 'none');
     assert.ok(all >= BRANDS * 0.3 && all <= BRANDS * 0.7, `${all} of ${BRANDS}`);
   });
 
   it('a model trained on judgments learns "otr" → over, range and ranks the right one first, for held-out brands too', async () => {
-    const report = await engine.trainRanker({ queries, qrels });
+    const report = await fixture.engine.trainRanker({ queries, qrels });
     assert.ok(report.holdoutNdcgAfter > report.holdoutNdcgBefore, JSON.stringify(report));
-    const { all, heldOut, heldOutQueries } = await overRangeFirst((request) => engine.search(request));
+    const { all, heldOut, heldOutQueries } = await overRangeFirst((request) =>
+      fixture.engine.search(request),
+    );
     assert.ok(heldOutQueries >= 5, `${heldOutQueries} held-out queries`);
     assert.ok(all >= BRANDS * 0.9, `${all} of ${BRANDS}`);
     assert.ok(heldOut >= heldOutQueries * 0.9, `${heldOut} of ${heldOutQueries} held out`);
   });
 
   it('the associations are stored with the model: after a restart it ranks the same way', async () => {
-    await engine.close();
-    engine = await createEngine(CONFIG);
-    const response = await engine.search({ q: 'otr microwave maker1' });
+    await fixture.restart();
+    const response = await fixture.engine.search({ q: 'otr microwave maker1' });
     assert.equal(response.ranker, 'r1');
-    const { all } = await overRangeFirst((request) => engine.search(request));
+    const { all } = await overRangeFirst((request) => fixture.engine.search(request));
     assert.ok(all >= BRANDS * 0.9, `${all} of ${BRANDS}`);
   });
 });
