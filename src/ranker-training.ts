@@ -80,6 +80,8 @@ export interface TrainRankerReport {
   trainQueries: number;
   holdoutQueries: number;
   rows: number;
+  /** Learned term-association pairs stored with the model. */
+  associations: number;
   /** NDCG@10 of the holdout queries over their retrieved candidates: retrieval order vs the model. */
   holdoutNdcgBefore: number;
   holdoutNdcgAfter: number;
@@ -268,6 +270,8 @@ async function trainAndSave(
         )
       : undefined;
   const associations = learnAssociations(trainRows, train, host.catalogue);
+  let pairCount = 0;
+  for (const row of associations.values()) pairCount += row.size;
   if (holdoutRows) writeAssociationColumns(holdoutRows, associations, cachedProductTerms(host.catalogue));
   const ensemble = trainLambdaMart(trainRows, trainRows.featureNames, {
     trees: options.trees ?? config.trees,
@@ -299,7 +303,10 @@ async function trainAndSave(
     {
       source: run.source,
       metrics: holdoutRows ? { holdoutNdcgBefore: before, holdoutNdcgAfter: after } : {},
-      trainedOn: run.trainedOn(train.length, holdout.length, trainRows.labels.length),
+      trainedOn: {
+        ...run.trainedOn(train.length, holdout.length, trainRows.labels.length),
+        associations: pairCount,
+      },
     },
     associations,
   );
@@ -312,6 +319,7 @@ async function trainAndSave(
     trainQueries: train.length,
     holdoutQueries: holdout.length,
     rows: trainRows.labels.length,
+    associations: pairCount,
     holdoutNdcgBefore: before,
     holdoutNdcgAfter: after,
   };

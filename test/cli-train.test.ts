@@ -62,6 +62,7 @@ describe('souk train and souk ranker', () => {
     const report = JSON.parse(result.stdout) as Record<string, unknown>;
     assert.equal(report.version, 'r1');
     assert.equal(report.active, true);
+    assert.equal(typeof report.associations, 'number');
     assert.match(result.stderr, /features: \d+\/\d+/);
     assert.match(result.stderr, /training: \d+\/\d+/);
   });

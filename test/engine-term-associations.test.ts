@@ -75,6 +75,8 @@ describe('learned term associations', () => {
   it('a model trained on judgments learns "otr" → over, range and ranks the right one first, for held-out brands too', async () => {
     const report = await fixture.engine.trainRanker({ queries, qrels });
     assert.ok(report.holdoutNdcgAfter > report.holdoutNdcgBefore, JSON.stringify(report));
+    assert.ok(report.associations > 0, JSON.stringify(report));
+    assert.equal(fixture.engine.rankerModels().models[0]!.trainedOn.associations, report.associations);
     const { all, heldOut, heldOutQueries } = await overRangeFirst((request) =>
       fixture.engine.search(request),
     );

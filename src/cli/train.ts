@@ -105,7 +105,8 @@ export function registerTrain(program: Command): void {
             : '';
         process.stdout.write(
           `ranker ${report.version}${report.active ? ' (active)' : ''}: ${report.trees} trees from ` +
-            `${report.trainQueries} queries (${report.rows} rows), ${report.holdoutQueries} held out${holdout}\n`,
+            `${report.trainQueries} queries (${report.rows} rows), ${report.associations} term associations, ` +
+            `${report.holdoutQueries} held out${holdout}\n`,
         );
       }
       process.exitCode = EXIT_OK;
