@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FIELD_NAMES } from '../src/config.ts';
+import { FIELD_NAMES, resolveConfig } from '../src/config.ts';
 import { createEngine } from '../src/engine.ts';
 import { readQrels, readQueries } from '../src/eval/judgment-files.ts';
 import { featureNames as engineFeatureNames } from '../src/rank/features.ts';
@@ -254,13 +254,14 @@ async function main(): Promise<void> {
     const fullScores = new Float64Array(full.labels.length);
     const rerankScores = new Float64Array(rerank.labels.length);
     const catalogue = engine.associationCatalogue();
+    const associationConfig = resolveConfig().ranker.associations;
     for (let fold = 0; fold < FOLDS; fold++) {
       // Term associations are learned from this fold's training queries only (as `souk train` does).
       for (const [rows, folds] of [
         [full, fullFold],
         [rerank, rerankFold],
       ] as const) {
-        learnAssociations(rows, judged, catalogue, (q) => folds[q] !== fold);
+        learnAssociations(rows, judged, catalogue, associationConfig, (q) => folds[q] !== fold);
       }
       const trainRows = subset(full, (q) => fullFold[q] !== fold && !inHoldout(`v${q}`, 0.1));
       const validation = subset(full, (q) => fullFold[q] !== fold && inHoldout(`v${q}`, 0.1));

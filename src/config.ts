@@ -47,7 +47,10 @@ export interface SoukConfig {
   fusion?: Partial<Omit<FusionConfig, 'weights'>> & { weights?: Partial<FusionWeights> };
   crossLingual?: Partial<CrossLingualConfig>;
   understanding?: Partial<UnderstandingConfig>;
-  ranker?: Partial<Omit<RankerConfig, 'online'>> & { online?: Partial<OnlineRankerConfig> };
+  ranker?: Partial<Omit<RankerConfig, 'online' | 'associations'>> & {
+    online?: Partial<OnlineRankerConfig>;
+    associations?: Partial<TermAssociationConfig>;
+  };
   cache?: Partial<CacheConfig>;
   store?: Partial<StoreConfig>;
 }
@@ -88,6 +91,20 @@ export interface RankerConfig {
   /** Share of the judged queries kept out of training: early stopping and the online guard use them. */
   holdout: number;
   online: OnlineRankerConfig;
+  associations: TermAssociationConfig;
+}
+
+/** Learned query-word → product-word associations (rank/term-associations.ts), trained with each model. */
+export interface TermAssociationConfig {
+  /**
+   * Training queries with a positive product needed before any association is learned: from fewer, word-pair
+   * counts are anecdotes that the trees over-fit (the columns stay 0 and the model ignores them).
+   */
+  minQueries: number;
+  /** Positive pairs a (query word, product word) pair must occur in. */
+  minCount: number;
+  /** Most pairs a model keeps (strongest first). */
+  maxPairs: number;
 }
 
 /** Incremental updates of the active model from new feedback. */
@@ -409,6 +426,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     minLeafRows: 50,
     holdout: 0.2,
     online: { enabled: true, minEvents: 200, trees: 10, learningRate: 0.05, tolerance: 0.002 },
+    associations: { minQueries: 500, minCount: 2, maxPairs: 200_000 },
   },
   cache: { enabled: false, maxEntries: 1000, maxChecksPerWrite: 5000 },
   store: { url: null, schema: 'public', pollIntervalMs: 1000, poolSize: 4 },
@@ -448,6 +466,7 @@ export function resolveConfig(config: SoukConfig = {}): ResolvedConfig {
       ...DEFAULT_CONFIG.ranker,
       ...config.ranker,
       online: { ...DEFAULT_CONFIG.ranker.online, ...config.ranker?.online },
+      associations: { ...DEFAULT_CONFIG.ranker.associations, ...config.ranker?.associations },
     },
     cache: { ...DEFAULT_CONFIG.cache, ...config.cache },
     store: { ...DEFAULT_CONFIG.store, ...config.store },

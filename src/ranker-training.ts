@@ -3,7 +3,7 @@
  * updates from logged feedback (a few trees added to the active model, kept only when the judged holdout
  * queries do not get worse). The engine provides feature rows through the real retrieval path.
  */
-import type { RankerConfig } from './config.ts';
+import type { RankerConfig, TermAssociationConfig } from './config.ts';
 import { SoukError } from './errors.ts';
 import { ASSOCIATION_FEATURES, projectFeatures } from './rank/features.ts';
 import { datasetNdcg, scoreRows, trainLambdaMart, type RankingDataset } from './rank/lambdamart.ts';
@@ -152,7 +152,8 @@ function writeAssociationColumns(
 
 /**
  * Learns term associations from the queries of `rows` that `train` accepts (their examples, every labelled
- * product of them, not only the retrieved ones) and writes the association columns: a training query reads
+ * product of them, not only the retrieved ones; nothing from fewer than `config.minQueries` of them) and
+ * writes the association columns: a training query reads
  * a table learned without its own fold — trees fitted on a table that already knows their queries' answers
  * would trust it far more than it deserves on new queries — and every other query the table learned from
  * all training queries, which is returned (the model keeps it).
@@ -161,9 +162,21 @@ export function learnAssociations(
   rows: RankingRows,
   examples: readonly LabelledQuery[],
   catalogue: AssociationCatalogue,
+  config: TermAssociationConfig,
   train: (q: number) => boolean = () => true,
 ): TermAssociations {
   const productTerms = cachedProductTerms(catalogue);
+  let trainQueries = 0;
+  for (let q = 0; q < rows.queries; q++) {
+    if (!train(q)) continue;
+    for (const label of examples[rows.included[q]!]!.labels.values()) {
+      if (label >= ASSOCIATION_MIN_LABEL) {
+        trainQueries++;
+        break;
+      }
+    }
+  }
+  const enough = trainQueries >= config.minQueries;
   const positives = (keep: (q: number) => boolean): AssociationExample[] => {
     const out: AssociationExample[] = [];
     for (let q = 0; q < rows.queries; q++) {
@@ -177,7 +190,14 @@ export function learnAssociations(
     return out;
   };
   const learn = (keep: (q: number) => boolean): TermAssociations =>
-    learnTermAssociations(positives(keep), (term) => catalogue.termFrequency(term), catalogue.productCount());
+    enough
+      ? learnTermAssociations(
+          positives(keep),
+          (term) => catalogue.termFrequency(term),
+          catalogue.productCount(),
+          config,
+        )
+      : new Map();
   const foldOf = (q: number): number => associationFold(examples[rows.included[q]!]!.q);
   for (let fold = 0; fold < ASSOCIATION_FOLDS; fold++) {
     const table = learn((q) => foldOf(q) !== fold);
@@ -269,7 +289,7 @@ async function trainAndSave(
           { onProgress: progress },
         )
       : undefined;
-  const associations = learnAssociations(trainRows, train, host.catalogue);
+  const associations = learnAssociations(trainRows, train, host.catalogue, config.associations);
   let pairCount = 0;
   for (const row of associations.values()) pairCount += row.size;
   if (holdoutRows) writeAssociationColumns(holdoutRows, associations, cachedProductTerms(host.catalogue));

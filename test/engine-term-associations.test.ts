@@ -11,6 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { createEngine } from '../src/engine.ts';
 import type { Engine } from '../src/engine-api.ts';
 import { engineFixture } from './helpers/engine-fixture.ts';
 import { inHoldout } from '../src/ranker-training.ts';
@@ -21,7 +22,14 @@ const HOLDOUT = 0.3;
 const DATA = mkdtempSync(join(tmpdir(), 'souk-associations-'));
 const CONFIG = {
   dataDir: DATA,
-  ranker: { minLeafRows: 5, trees: 40, holdout: HOLDOUT, online: { enabled: false } },
+  ranker: {
+    minLeafRows: 5,
+    trees: 40,
+    holdout: HOLDOUT,
+    online: { enabled: false },
+    // 28 training queries, below the default floor of 500: the last test trains with the default.
+    associations: { minQueries: 10 },
+  },
 };
 
 const products: Product[] = [];
@@ -91,5 +99,20 @@ describe('learned term associations', () => {
     assert.equal(response.ranker, 'r1');
     const { all } = await overRangeFirst((request) => fixture.engine.search(request));
     assert.ok(all >= BRANDS * 0.9, `${all} of ${BRANDS}`);
+  });
+
+  it('learns none from fewer training queries than ranker.associations.minQueries (default 500)', async () => {
+    const local = await createEngine({
+      ...CONFIG,
+      dataDir: null,
+      ranker: { ...CONFIG.ranker, associations: {} },
+    });
+    try {
+      await local.upsert(products);
+      const report = await local.trainRanker({ queries, qrels });
+      assert.equal(report.associations, 0);
+    } finally {
+      await local.close();
+    }
   });
 });
