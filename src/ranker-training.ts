@@ -153,10 +153,10 @@ function writeAssociationColumns(
 /**
  * Learns term associations from the queries of `rows` that `train` accepts (their examples, every labelled
  * product of them, not only the retrieved ones; nothing from fewer than `config.minQueries` of them) and
- * writes the association columns: a training query reads
- * a table learned without its own fold — trees fitted on a table that already knows their queries' answers
- * would trust it far more than it deserves on new queries — and every other query the table learned from
- * all training queries, which is returned (the model keeps it).
+ * writes the association columns: a training query reads a table learned without its own fold — trees
+ * fitted on a table that already knows their queries' answers would trust it far more than it deserves on
+ * new queries — and every other query the table learned from all training queries, which is returned (the
+ * model keeps it).
  */
 export function learnAssociations(
   rows: RankingRows,
@@ -166,38 +166,35 @@ export function learnAssociations(
   train: (q: number) => boolean = () => true,
 ): TermAssociations {
   const productTerms = cachedProductTerms(catalogue);
+  // One pass over the training queries: each one's positive pairs, and how many have a positive label.
+  const pairsOf = new Map<number, AssociationExample[]>();
   let trainQueries = 0;
   for (let q = 0; q < rows.queries; q++) {
     if (!train(q)) continue;
-    for (const label of examples[rows.included[q]!]!.labels.values()) {
-      if (label >= ASSOCIATION_MIN_LABEL) {
-        trainQueries++;
-        break;
-      }
+    const queryTerms = rows.queryTerms[q]!;
+    const pairs: AssociationExample[] = [];
+    let positive = false;
+    for (const [id, label] of examples[rows.included[q]!]!.labels) {
+      if (label < ASSOCIATION_MIN_LABEL) continue;
+      positive = true;
+      const terms = productTerms(id);
+      if (terms) pairs.push({ queryTerms, productTerms: terms });
     }
+    if (positive) trainQueries++;
+    pairsOf.set(q, pairs);
   }
   const enough = trainQueries >= config.minQueries;
-  const positives = (keep: (q: number) => boolean): AssociationExample[] => {
-    const out: AssociationExample[] = [];
-    for (let q = 0; q < rows.queries; q++) {
-      if (!train(q) || !keep(q)) continue;
-      const queryTerms = rows.queryTerms[q]!;
-      for (const [id, label] of examples[rows.included[q]!]!.labels) {
-        const terms = label >= ASSOCIATION_MIN_LABEL ? productTerms(id) : undefined;
-        if (terms) out.push({ queryTerms, productTerms: terms });
-      }
-    }
-    return out;
+  const learn = (keep: (q: number) => boolean): TermAssociations => {
+    if (!enough) return new Map();
+    const positives: AssociationExample[] = [];
+    for (const [q, pairs] of pairsOf) if (keep(q)) positives.push(...pairs);
+    return learnTermAssociations(
+      positives,
+      (term) => catalogue.termFrequency(term),
+      catalogue.productCount(),
+      config,
+    );
   };
-  const learn = (keep: (q: number) => boolean): TermAssociations =>
-    enough
-      ? learnTermAssociations(
-          positives(keep),
-          (term) => catalogue.termFrequency(term),
-          catalogue.productCount(),
-          config,
-        )
-      : new Map();
   const foldOf = (q: number): number => associationFold(examples[rows.included[q]!]!.q);
   for (let fold = 0; fold < ASSOCIATION_FOLDS; fold++) {
     const table = learn((q) => foldOf(q) !== fold);
