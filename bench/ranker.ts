@@ -103,7 +103,15 @@ function subset(rows: RankingRows, keep: (query: number) => boolean): RankingDat
     at += end - start;
     offsets[i + 1] = at;
   });
-  return { features, featureCount: width, labels, offsets, queries };
+  const judgedGrades = rows.judgedGrades && queries.map((q) => rows.judgedGrades![q]!);
+  return {
+    features,
+    featureCount: width,
+    labels,
+    offsets,
+    queries,
+    ...(judgedGrades ? { judgedGrades } : {}),
+  };
 }
 
 /** Mean over the queries of `metric(rows of the query, best scored first, query index)`. */
@@ -244,6 +252,12 @@ async function main(): Promise<void> {
         { onProgress: progress('judged candidates') },
       ),
     );
+    // Cached rows predate judgedGrades: the judged labels give them back.
+    for (const rows of [full, rerank]) {
+      rows.judgedGrades ??= Array.from(rows.included, (index) =>
+        Float32Array.from([...judged[index]!.labels.values()].filter((grade) => grade > 0)),
+      );
+    }
     log(
       `feature rows: ${full.labels.length} full, ${rerank.labels.length} judged (${((performance.now() - started) / 1000).toFixed(0)} s)`,
     );

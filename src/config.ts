@@ -88,6 +88,8 @@ export interface RankerConfig {
   learningRate: number;
   maxLeaves: number;
   minLeafRows: number;
+  /** Share of the features each tree may split on, drawn per tree (1: all). */
+  featureFraction: number;
   /** Share of the judged queries kept out of training: early stopping and the online guard use them. */
   holdout: number;
   online: OnlineRankerConfig;
@@ -424,6 +426,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
     learningRate: 0.08,
     maxLeaves: 31,
     minLeafRows: 50,
+    featureFraction: 1,
     holdout: 0.2,
     online: { enabled: true, minEvents: 200, trees: 10, learningRate: 0.05, tolerance: 0.002 },
     associations: { minQueries: 500, minCount: 2, maxPairs: 200_000 },

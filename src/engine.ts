@@ -1376,6 +1376,7 @@ class SoukEngine implements Engine {
     const included: number[] = [];
     const ids: string[] = [];
     const queryTerms: string[][] = [];
+    const judgedGrades: Float32Array[] = [];
     let done = 0;
     for (const example of examples) {
       const request: SearchRequest = { ...example.request, q: example.q, ranker: 'none' };
@@ -1395,6 +1396,7 @@ class SoukEngine implements Engine {
       offsets.push(labels.length);
       included.push(done - 1);
       queryTerms.push(associationQueryTerms(query.terms));
+      judgedGrades.push(Float32Array.from([...example.labels.values()].filter((label) => label > 0)));
       if (done % 100 === 0) options.onProgress?.(done, examples.length);
     }
     options.onProgress?.(done, examples.length);
@@ -1414,6 +1416,7 @@ class SoukEngine implements Engine {
       included: Int32Array.from(included),
       ids,
       queryTerms,
+      judgedGrades,
     };
   }
 

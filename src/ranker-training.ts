@@ -295,6 +295,7 @@ async function trainAndSave(
     learningRate: config.learningRate,
     maxLeaves: config.maxLeaves,
     minLeafRows: run.minLeafRows(trainRows.labels.length),
+    featureFraction: config.featureFraction,
     ...(holdoutRows ? { validation: holdoutRows } : {}),
     onProgress: (tree, total, ndcg) =>
       options.onProgress?.(
@@ -456,6 +457,7 @@ function alignFeatures(rows: RankingRows, names: readonly string[]): RankingData
     featureCount: names.length,
     labels: rows.labels,
     offsets: rows.offsets,
+    ...(rows.judgedGrades ? { judgedGrades: rows.judgedGrades } : {}),
   };
 }
 

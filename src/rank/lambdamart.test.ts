@@ -74,4 +74,78 @@ describe('LambdaMART', () => {
     data.weights.fill(1);
     assert.ok(trainLambdaMart(data, NAMES, { trees: 20, minLeafRows: 20 }).trees.length > 0);
   });
+
+  it("takes NDCG's ideal from judgedGrades when given: judged products that were not retrieved count", () => {
+    // Two queries of two rows; query 0 retrieved one of its three judged products, query 1 none of its one.
+    const data: RankingDataset = {
+      features: new Float32Array(4),
+      featureCount: 1,
+      labels: Float32Array.from([2, 0, 0, 0]),
+      offsets: Int32Array.from([0, 2, 4]),
+    };
+    const scores = [1, 0, 1, 0];
+    assert.equal(datasetNdcg(data, scores), 1); // query 1 has no positive row: counted as 1
+    data.judgedGrades = [Float32Array.from([2, 2, 1]), Float32Array.from([1])];
+    const ideal = 2 + 2 / Math.log2(3) + 1 / 2;
+    assert.ok(Math.abs(datasetNdcg(data, scores) - (2 / ideal + 0) / 2) < 1e-9);
+  });
+
+  it("weighs a query's gradients by its judged ideal: queries that retrieved little of what is relevant matter less", () => {
+    // Queries of kind A want feature 0, of kind B feature 1, and nothing tells the kinds apart. B queries
+    // are twice as many, so plain LambdaMART follows feature 1; with judgedGrades saying B queries have
+    // many more relevant products than were retrieved (each B query's NDCG can move little), feature 0 wins.
+    const next = seededRandom(7);
+    const perQuery = 20;
+    const kinds = Array.from({ length: 150 }, (_, q) => (q % 3 === 0 ? 'A' : 'B'));
+    const features = new Float32Array(kinds.length * perQuery * 2);
+    const labels = new Float32Array(kinds.length * perQuery);
+    const offsets = new Int32Array(kinds.length + 1);
+    kinds.forEach((kind, q) => {
+      offsets[q + 1] = (q + 1) * perQuery;
+      for (let j = 0; j < perQuery; j++) {
+        const row = q * perQuery + j;
+        const relevant = j < 2;
+        const wanted = relevant ? 0.6 + 0.4 * next() : 0.7 * next();
+        const other = relevant ? 0.4 * next() : next();
+        features.set(kind === 'A' ? [wanted, other] : [other, wanted], row * 2);
+        labels[row] = relevant ? 1 : 0;
+      }
+    });
+    const data: RankingDataset = { features, featureCount: 2, labels, offsets };
+    const kindA = (model: ReturnType<typeof trainLambdaMart>): number => {
+      const scores = scoreRows(model, features, 2);
+      let sum = 0;
+      kinds.forEach((kind, q) => {
+        if (kind !== 'A') return;
+        const rows = Array.from({ length: perQuery }, (_, j) => q * perQuery + j);
+        rows.sort((a, b) => scores[b]! - scores[a]! || a - b);
+        sum += rows.slice(0, 2).filter((row) => labels[row]! > 0).length / 2;
+      });
+      return sum / kinds.filter((kind) => kind === 'A').length;
+    };
+    const options = { trees: 30, minLeafRows: 20 };
+    const plain = kindA(trainLambdaMart(data, ['f0', 'f1'], options));
+    data.judgedGrades = kinds.map((kind) => new Float32Array(kind === 'A' ? 2 : 200).fill(1));
+    const weighted = kindA(trainLambdaMart(data, ['f0', 'f1'], options));
+    assert.ok(plain < 0.5, `plain model finds ${plain} of kind A's relevant rows on top`);
+    assert.ok(weighted > 0.8, `judged-ideal model finds ${weighted} of kind A's relevant rows on top`);
+  });
+
+  it('draws the features each tree may split on from a seed (featureFraction)', () => {
+    const data = synthetic(100, 8);
+    const splitFeatures = (model: ReturnType<typeof trainLambdaMart>): number[][] =>
+      model.trees.map((tree) => [...new Set(tree.filter((node) => node.f >= 0).map((node) => node.f))]);
+    const all = trainLambdaMart(data, NAMES, { trees: 20, minLeafRows: 20 });
+    assert.deepEqual(trainLambdaMart(data, NAMES, { trees: 20, minLeafRows: 20, featureFraction: 1 }), all);
+    const half = trainLambdaMart(data, NAMES, { trees: 20, minLeafRows: 20, featureFraction: 0.5, seed: 3 });
+    assert.deepEqual(
+      trainLambdaMart(data, NAMES, { trees: 20, minLeafRows: 20, featureFraction: 0.5, seed: 3 }),
+      half,
+    );
+    assert.notDeepEqual(half.trees, all.trees);
+    // Some tree could not use every feature the full model's trees use.
+    assert.ok(splitFeatures(half).some((used) => used.length < 4));
+    const test = synthetic(100, 9);
+    assert.ok(datasetNdcg(test, scoreRows(half, test.features, 4)) > 0.9);
+  });
 });

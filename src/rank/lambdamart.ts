@@ -5,6 +5,8 @@
  * updates add a few trees for new feedback without retraining from scratch.
  */
 
+import { seededRandom } from '../util/seeded-random.ts';
+
 export interface RankingDataset {
   /** Row-major feature matrix: rows × featureCount. */
   features: Float32Array;
@@ -15,6 +17,11 @@ export interface RankingDataset {
   offsets: Int32Array;
   /** Per-row importance (inverse propensity of a logged click, say); default 1. */
   weights?: Float32Array;
+  /**
+   * Per query, the grades of all its judged products, retrieved or not. When given, NDCG's ideal comes
+   * from them, as the evaluation's does; otherwise from the query's rows.
+   */
+  judgedGrades?: ReadonlyArray<ArrayLike<number>>;
 }
 
 export interface TreeNode {
@@ -44,6 +51,10 @@ export interface LambdaMartOptions {
   bins?: number;
   /** NDCG cut-off the gradients optimise. */
   ndcgAt?: number;
+  /** Share of the features each tree may split on, drawn anew per tree (seeded); default 1, all. */
+  featureFraction?: number;
+  /** Seed of the per-tree feature draws. */
+  seed?: number;
   /** Stop after this many trees without a better validation NDCG. */
   earlyStopping?: number;
   validation?: RankingDataset;
@@ -59,6 +70,8 @@ const DEFAULTS = {
   bins: 64,
   ndcgAt: 10,
   earlyStopping: 40,
+  featureFraction: 1,
+  seed: 1,
 };
 
 const SIGMA = 1;
@@ -95,7 +108,7 @@ export function datasetNdcg(data: RankingDataset, scores: ArrayLike<number>, k =
     const start = data.offsets[q]!;
     const end = data.offsets[q + 1]!;
     const order = range(start, end).sort((a, b) => scores[b]! - scores[a]! || a - b);
-    const ideal = idealDcg(data.labels, start, end, k);
+    const ideal = queryIdeal(data, q, k);
     if (ideal === 0) {
       sum += 1;
       continue;
@@ -113,8 +126,11 @@ function range(start: number, end: number): number[] {
   return out;
 }
 
-function idealDcg(labels: Float32Array, start: number, end: number, k: number): number {
-  const sorted = Array.from(labels.subarray(start, end)).sort((a, b) => b - a);
+/** DCG@k of the query's ideal order: of its judged grades when the dataset has them, else of its rows. */
+function queryIdeal(data: RankingDataset, q: number, k: number): number {
+  const judged = data.judgedGrades?.[q];
+  const grades = judged ?? data.labels.subarray(data.offsets[q]!, data.offsets[q + 1]!);
+  const sorted = Array.from(grades).sort((a, b) => b - a);
   let dcg = 0;
   for (let r = 0; r < Math.min(k, sorted.length); r++) dcg += sorted[r]! / Math.log2(r + 2);
   return dcg;
@@ -185,7 +201,7 @@ function lambdas(
     const end = offsets[q + 1]!;
     const n = end - start;
     if (n < 2) continue;
-    const ideal = idealDcg(labels, start, end, k);
+    const ideal = queryIdeal(data, q, k);
     if (ideal === 0) continue;
     const order = range(start, end).sort((a, b) => scores[b]! - scores[a]! || a - b);
     const rankOf = new Int32Array(n);
@@ -234,6 +250,7 @@ function growTree(
   g: Float64Array,
   h: Float64Array,
   options: typeof DEFAULTS,
+  usable: Uint8Array,
 ): { tree: TreeNode[]; rowLeaf: Float64Array } {
   const rows = g.length;
   const maxBins = Math.max(...binned.binCount);
@@ -258,6 +275,7 @@ function growTree(
     let best: Leaf['split'];
     const parentGain = (leaf.G * leaf.G) / (leaf.H + l2);
     for (let f = 0; f < featureCount; f++) {
+      if (!usable[f]) continue;
       const base = f * stride;
       let GL = 0;
       let HL = 0;
@@ -348,6 +366,9 @@ export function trainLambdaMart(
   from?: TreeEnsemble,
 ): TreeEnsemble & { validationNdcg: number | undefined; addedTrees: number } {
   const settings = { ...DEFAULTS, ...stripUndefined(options) };
+  if (!(settings.featureFraction > 0 && settings.featureFraction <= 1)) {
+    throw new RangeError(`featureFraction must be above 0 and at most 1, got ${settings.featureFraction}`);
+  }
   if (featureNames.length !== data.featureCount) {
     throw new RangeError(`${featureNames.length} feature names for ${data.featureCount} features`);
   }
@@ -365,9 +386,20 @@ export function trainLambdaMart(
   let bestLength = base.trees.length;
   const g = new Float64Array(rows);
   const h = new Float64Array(rows);
+  const usable = new Uint8Array(data.featureCount).fill(1);
+  const draw = seededRandom(settings.seed);
   for (let t = 0; t < settings.trees; t++) {
     lambdas(data, scores, settings.ndcgAt, g, h);
-    const { tree, rowLeaf } = growTree(binned, data.featureCount, g, h, settings);
+    if (settings.featureFraction < 1) {
+      let drawn = 0;
+      for (let f = 0; f < usable.length; f++) {
+        usable[f] = draw() < settings.featureFraction ? 1 : 0;
+        drawn += usable[f]!;
+      }
+      // A tree without features would end training early, as if nothing were left to learn.
+      if (drawn === 0) usable[Math.floor(draw() * usable.length)] = 1;
+    }
+    const { tree, rowLeaf } = growTree(binned, data.featureCount, g, h, settings, usable);
     if (tree.length === 1 && tree[0]!.v === 0) break;
     base.trees.push(tree);
     for (let i = 0; i < rows; i++) scores[i]! += rowLeaf[i]!;
