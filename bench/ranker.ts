@@ -20,7 +20,14 @@ import { createEngine } from '../src/engine.ts';
 import { readQrels, readQueries } from '../src/eval/judgment-files.ts';
 import { featureNames as engineFeatureNames } from '../src/rank/features.ts';
 import { datasetNdcg, scoreRows, trainLambdaMart, type RankingDataset } from '../src/rank/lambdamart.ts';
-import { inHoldout, labelledQueries, learnAssociations, type RankingRows } from '../src/ranker-training.ts';
+import {
+  hashFold,
+  inHoldout,
+  labelledQueries,
+  learnAssociations,
+  positiveGrades,
+  type RankingRows,
+} from '../src/ranker-training.ts';
 import type { SearchMode } from '../src/types.ts';
 import { DATASETS_DIR } from './relevance.ts';
 
@@ -76,11 +83,6 @@ const SET = SETS[args.set]!;
 if (!(args.set in SETS)) throw new Error(`--set must be one of ${Object.keys(SETS).join(', ')}`);
 const DATA = args.data ?? resolve(import.meta.dirname, '_cache', SET.dir);
 const log = (message: string): void => void process.stderr.write(`[ranker] ${message}\n`);
-
-function foldOf(id: string): number {
-  for (let fold = 0; fold < FOLDS - 1; fold++) if (inHoldout(id, (fold + 1) / FOLDS)) return fold;
-  return FOLDS - 1;
-}
 
 function subset(rows: RankingRows, keep: (query: number) => boolean): RankingDataset & { queries: number[] } {
   const width = rows.featureCount;
@@ -254,16 +256,14 @@ async function main(): Promise<void> {
     );
     // Cached rows predate judgedGrades: the judged labels give them back.
     for (const rows of [full, rerank]) {
-      rows.judgedGrades ??= Array.from(rows.included, (index) =>
-        Float32Array.from([...judged[index]!.labels.values()].filter((grade) => grade > 0)),
-      );
+      rows.judgedGrades ??= Array.from(rows.included, (index) => positiveGrades(judged[index]!.labels));
     }
     log(
       `feature rows: ${full.labels.length} full, ${rerank.labels.length} judged (${((performance.now() - started) / 1000).toFixed(0)} s)`,
     );
 
-    const fullFold = Array.from(full.included, (index) => foldOf(judged[index]!.id));
-    const rerankFold = Array.from(rerank.included, (index) => foldOf(judged[index]!.id));
+    const fullFold = Array.from(full.included, (index) => hashFold(judged[index]!.id, FOLDS));
+    const rerankFold = Array.from(rerank.included, (index) => hashFold(judged[index]!.id, FOLDS));
     const fullJudgments = Array.from(full.included, (index) => judged[index]!.labels);
     const fullScores = new Float64Array(full.labels.length);
     const rerankScores = new Float64Array(rerank.labels.length);

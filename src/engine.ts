@@ -65,6 +65,7 @@ import {
 } from './rank/ranker-models.ts';
 import { OnlineRankerUpdates } from './online-ranker.ts';
 import {
+  positiveGrades,
   trainFromFeedback,
   trainFromJudgments,
   type AssociationCatalogue,
@@ -1396,7 +1397,7 @@ class SoukEngine implements Engine {
       offsets.push(labels.length);
       included.push(done - 1);
       queryTerms.push(associationQueryTerms(query.terms));
-      judgedGrades.push(Float32Array.from([...example.labels.values()].filter((label) => label > 0)));
+      judgedGrades.push(positiveGrades(example.labels));
       if (done % 100 === 0) options.onProgress?.(done, examples.length);
     }
     options.onProgress?.(done, examples.length);

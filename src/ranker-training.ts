@@ -105,16 +105,24 @@ export function inHoldout(id: string, share: number): boolean {
   return (hash >>> 0) / 4294967296 < share;
 }
 
+/** The id's fold, 0 … folds − 1, from the same stable hash as `inHoldout`. */
+export function hashFold(id: string, folds: number): number {
+  for (let fold = 0; fold < folds - 1; fold++) if (inHoldout(id, (fold + 1) / folds)) return fold;
+  return folds - 1;
+}
+
+/** The grades of a query's judged products that count as relevant (> 0): what NDCG's ideal is made of. */
+export function positiveGrades(labels: ReadonlyMap<string, number>): Float32Array {
+  return Float32Array.from([...labels.values()].filter((label) => label > 0));
+}
+
 /** Folds of the training queries for their out-of-fold association columns. */
 const ASSOCIATION_FOLDS = 5;
 /** A judged or feedback label from which a product is a positive example of its query's words. */
 const ASSOCIATION_MIN_LABEL = 1;
 
 function associationFold(q: string): number {
-  for (let fold = 0; fold < ASSOCIATION_FOLDS - 1; fold++) {
-    if (inHoldout(`associations:${q}`, (fold + 1) / ASSOCIATION_FOLDS)) return fold;
-  }
-  return ASSOCIATION_FOLDS - 1;
+  return hashFold(`associations:${q}`, ASSOCIATION_FOLDS);
 }
 
 /** A product's association terms, each looked up once per training run. */
