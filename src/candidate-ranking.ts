@@ -16,7 +16,8 @@ import { buildFeatures, featureNames, projectFeatures, type SignalName } from '.
 import type { Ranker } from './rank/ranker-models.ts';
 import { associationFeatures, type TermAssociations } from './rank/term-associations.ts';
 import type { UnderstoodQuery } from './search/understood-query.ts';
-import { containsCjk } from './text/analyzer.ts';
+import { proximityQueryWords, titleProximity, TITLE_PROXIMITY_FEATURES } from './rank/title-proximity.ts';
+import { analyze, containsCjk } from './text/analyzer.ts';
 import type { Token } from './text/token.ts';
 import { isHeadWord, titleHeadTokens } from './text/title-head.ts';
 
@@ -30,6 +31,8 @@ export interface RankingSources {
   >;
   textVectorOf(docId: number): Float32Array | undefined;
   imageVectorOf(docId: number): Float32Array | undefined;
+  /** The candidates' titles, in order (undefined for a product gone meanwhile): the index keeps no word order. */
+  titlesOf(docIds: Int32Array): Promise<Array<string | undefined>>;
   /** Query-understanding and feedback signals for the candidates (missing ones read as 0). */
   signals?(query: RankingQuery, docIds: Int32Array): Partial<Record<SignalName, Float32Array>> | undefined;
 }
@@ -130,6 +133,18 @@ function queryHeadMatches(
   return { inHead, inTitle };
 }
 
+/** The title proximity features (rank/title-proximity.ts) of every candidate, one row per candidate. */
+function titleProximityColumns(query: RankingQuery, titles: ReadonlyArray<string | undefined>): Float32Array {
+  const width = TITLE_PROXIMITY_FEATURES.length;
+  const out = new Float32Array(titles.length * width).fill(-1);
+  const words = proximityQueryWords(query.tokens);
+  if (words.length === 0) return out;
+  titles.forEach((title, i) => {
+    if (title !== undefined) titleProximity(words, analyze(title), out, i * width);
+  });
+  return out;
+}
+
 /**
  * Index keys that term associations are learned over: words, numbers and Chinese words — not single Chinese
  * characters nor character bigrams, which are other readings of those words.
@@ -186,14 +201,15 @@ export function rankingFeatureNames(sources: Pick<RankingSources, 'fields'>): st
  * Feature rows (in `rankingFeatureNames` order) for candidates given in retrieved order. Without
  * `associations` (a model's learned table) the association columns are 0: training fills them in.
  */
-export function candidateFeatures(
+export async function candidateFeatures(
   sources: RankingSources,
   query: RankingQuery,
   docIds: Int32Array,
   retrievalScores: Float32Array,
   associations?: TermAssociations,
-): Float32Array {
+): Promise<Float32Array> {
   const C = docIds.length;
+  const titles = await sources.titlesOf(docIds);
   const lexicalScores = new Float32Array(C);
   if (query.lexical) {
     const slot = new Map<number, number>();
@@ -238,6 +254,7 @@ export function candidateFeatures(
     recency,
     trigramOverlap: trigramOverlap(sources.index, query.tokens, docIds),
     queryHead: queryHeadMatches(sources, query, docIds),
+    titleProximity: titleProximityColumns(query, titles),
     associations: associationColumns(sources.index, query, docIds, associations),
     signals: sources.signals?.(query, docIds) ?? {},
     query: {
@@ -253,18 +270,18 @@ export function candidateFeatures(
  * Re-orders the `n` best candidates by the ranker; the rest keep their order below them. Scores of the
  * re-ranked ones become the ranker's (shifted above every other candidate).
  */
-export function rerankCandidates(
+export async function rerankCandidates(
   sources: RankingSources,
   query: RankingQuery,
   ranked: { docIds: Int32Array; scores: Float32Array },
   n: number,
   ranker: Ranker,
-): { docIds: Int32Array; scores: Float32Array } {
+): Promise<{ docIds: Int32Array; scores: Float32Array }> {
   const top = topEntries(ranked.scores, n);
   const docIds = Int32Array.from(top, (entry) => ranked.docIds[entry]!);
   const retrievalScores = Float32Array.from(top, (entry) => ranked.scores[entry]!);
   const rows = projectFeatures(
-    candidateFeatures(sources, query, docIds, retrievalScores, ranker.associations),
+    await candidateFeatures(sources, query, docIds, retrievalScores, ranker.associations),
     rankingFeatureNames(sources),
     ranker.featureNames,
   );

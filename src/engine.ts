@@ -988,7 +988,7 @@ class SoukEngine implements Engine {
     if (sort === 'relevance' && !retrieved.browsing) {
       const model = await this.rankers.resolve(request.ranker);
       if (model && docIds.length > 1) {
-        ({ docIds, scores } = this.rerank(model, retrieved, request));
+        ({ docIds, scores } = await this.rerank(model, retrieved, request));
         rankerVersion = model.info.version;
       }
     }
@@ -1278,6 +1278,12 @@ class SoukEngine implements Engine {
       },
       textVectorOf: (docId) => this.spaces.text.vectorOf(this.keys.keyOfDocId(docId)),
       imageVectorOf: (docId) => this.spaces.image.vectorOf(this.keys.keyOfDocId(docId)),
+      titlesOf: async (docIds) => {
+        const products = await this.store.getMany(
+          Array.from(docIds, (docId) => this.index.externalId(docId)),
+        );
+        return products.map((product) => product?.title);
+      },
       signals: (query, docIds) => ({
         ...query.understood?.signalColumns(docIds),
         ...this.feedbackSignals(query, docIds),
@@ -1338,11 +1344,11 @@ class SoukEngine implements Engine {
     };
   }
 
-  private rerank(
+  private async rerank(
     model: RankerModel,
     retrieved: Retrieved,
     request: SearchRequest,
-  ): { docIds: Int32Array; scores: Float32Array } {
+  ): Promise<{ docIds: Int32Array; scores: Float32Array }> {
     let ranker = this.rankerCache.get(model);
     if (!ranker) this.rankerCache.set(model, (ranker = rankerOf(model)));
     return rerankCandidates(
@@ -1388,7 +1394,9 @@ class SoukEngine implements Engine {
       const docIds = Int32Array.from(top, (entry) => retrieved.docIds[entry]!);
       const scores = Float32Array.from(top, (entry) => retrieved.scores[entry]!);
       const query = this.rankingQuery(retrieved, request);
-      chunks.push(candidateFeatures(this.rankingSources(), query, docIds, scores, options.associations));
+      chunks.push(
+        await candidateFeatures(this.rankingSources(), query, docIds, scores, options.associations),
+      );
       for (const docId of docIds) {
         const id = this.index.externalId(docId);
         ids.push(id);

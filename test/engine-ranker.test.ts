@@ -250,4 +250,27 @@ describe('ranking features', () => {
       await local.close();
     }
   });
+
+  it('read word order back from the stored titles: the phrase "light kit" against its words apart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'souk-proximity-'));
+    const local = await createEngine({ dataDir: dir });
+    try {
+      await local.upsert([
+        { id: 'phrase', title: 'Hampton Bay Ceiling Fan Light Kit' },
+        { id: 'apart', title: 'LED Light, Ceiling Fan Remote Kit' },
+      ]);
+      const data = await local.rankingExamples([{ q: 'light kit', labels: new Map() }]);
+      const byId = (name: string) =>
+        Object.fromEntries(data.ids.map((id, r) => [id, featureColumn(data, name)[r]]));
+      assert.deepEqual(byId('title_query_bigrams'), { phrase: 1, apart: 0 });
+      assert.deepEqual(byId('title_contains_query'), { phrase: 1, apart: 0 });
+      // A product patched meanwhile is read as it is now.
+      await local.patch('apart', { title: 'Remote Light Kit' });
+      const again = await local.rankingExamples([{ q: 'light kit', labels: new Map() }]);
+      const at = again.ids.indexOf('apart');
+      assert.equal(featureColumn(again, 'title_query_bigrams')[at], 1);
+    } finally {
+      await local.close();
+    }
+  });
 });

@@ -6,6 +6,7 @@
  */
 
 import { EXPLAIN_EXTRA, explainWidth } from '../lexical/lexical-index.ts';
+import { TITLE_PROXIMITY_FEATURES } from './title-proximity.ts';
 
 /** Query-understanding and feedback signals per candidate (0 when unknown). */
 export const SIGNAL_NAMES = [
@@ -54,6 +55,8 @@ export interface CandidateEvidence {
    * candidate's title head and in its title.
    */
   queryHead: { inHead: Float32Array; inTitle: Float32Array };
+  /** `TITLE_PROXIMITY_FEATURES.length` numbers per candidate (rank/title-proximity.ts). */
+  titleProximity: Float32Array;
   /** Learned query-word → product-word associations (rank/term-associations.ts); 0 without a table. */
   associations: { missing: Float32Array; all: Float32Array };
   /** Per signal name, one value per candidate. */
@@ -82,6 +85,7 @@ export function featureNames(fields: readonly string[]): string[] {
     'trigram_overlap',
     'query_head_in_title_head',
     'query_head_in_title',
+    ...TITLE_PROXIMITY_FEATURES,
     ...ASSOCIATION_FEATURES,
     'query_terms',
     'query_matches_log',
@@ -144,6 +148,8 @@ export function buildFeatures(evidence: CandidateEvidence): Float32Array {
     put(evidence.trigramOverlap[c]!);
     put(evidence.queryHead.inHead[c]!);
     put(evidence.queryHead.inTitle[c]!);
+    const proximity = TITLE_PROXIMITY_FEATURES.length;
+    for (let k = 0; k < proximity; k++) put(evidence.titleProximity[c * proximity + k]!);
     put(evidence.associations.missing[c]!);
     put(evidence.associations.all[c]!);
     put(evidence.query.terms);
