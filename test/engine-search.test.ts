@@ -845,6 +845,15 @@ describe('query understanding on a small English catalogue', () => {
     assert.ok(fine.total >= 2);
     assert.equal(fine.suggestion, undefined);
   });
+
+  it('reaches two edits for a five-letter word when the query finds nothing ("hudie" → "hoodie")', async () => {
+    // One edit from 4 letters and two from 8 is what typo matching allows: "hudie" matches nothing.
+    const response = await shop.search({ q: 'hudie' });
+    assert.equal(response.total, 0);
+    assert.equal(response.suggestion, 'hoodie');
+    // A query that finds something keeps the narrower rule: no two-edit guesses beside real hits.
+    assert.equal((await shop.search({ q: 'hudie tee' })).suggestion, undefined);
+  });
 });
 
 describe('title heads (what the product is)', () => {

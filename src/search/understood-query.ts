@@ -296,13 +296,19 @@ export function understandSearch(
 
 /** A correction must be this many times more frequent than a word the catalogue has (a rare word). */
 const RARE_FACTOR = 100;
+/**
+ * When the query finds nothing, words from this many letters get two edits ("marrazi" → "marazzi"): any
+ * guess beats an empty page, and a suggestion is only made when some product has every corrected word.
+ */
+const NO_HITS_TWO_TYPOS_MIN_LENGTH = 5;
 
 /**
  * "Did you mean": every word of the query the catalogue does not have (or has far less often than a
  * spelling one or two edits away) replaced by its best correction from the index's vocabulary, when the
  * corrected query finds more than `total` products (`count` runs it; it should count none unless some
  * product has every corrected word). Words get one edit from `oneTypoMinLength` letters, two from
- * `twoTyposMinLength`, as typo matching does. Price phrases are kept, at the end.
+ * `twoTyposMinLength`, as typo matching does (from 5 letters when the query found nothing). Price phrases are
+ * kept, at the end.
  */
 export function suggestQuery(
   understood: UnderstoodQuery,
@@ -319,7 +325,9 @@ export function suggestQuery(
     const length = [...token.surface].length;
     if (length < lengths.oneTypoMinLength) continue;
     const frequency = index.frequency(termKey(token));
-    const maxDistance = length >= lengths.twoTyposMinLength ? 2 : 1;
+    const twoTypos =
+      length >= lengths.twoTyposMinLength || (total === 0 && length >= NO_HITS_TWO_TYPOS_MIN_LENGTH);
+    const maxDistance = twoTypos ? 2 : 1;
     // One edit anywhere (a wrong first letter too); two edits keep the first letter, as typo matching does.
     const best = index.correction(token.surface, maxDistance, maxDistance === 1 ? 0 : 1);
     if (best === undefined || best.frequency < Math.max(1, RARE_FACTOR * frequency)) continue;
