@@ -19,6 +19,15 @@ import type { SearchResponse } from '../src/types.ts';
 import { LUMA_CATALOGUE, LUMA_IMAGES } from './helpers/paths.ts';
 import { createWordHashEmbedder } from './helpers/word-hash-embedder.ts';
 
+/**
+ * The page's `document` as the browser-side callbacks below use it (the project compiles without the DOM
+ * library). Callbacks, not strings: the page's CSP forbids eval, which a string predicate needs.
+ */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): ArrayLike<{ naturalWidth: number }>;
+};
+
 const CHROMIUM = '/usr/bin/chromium';
 const STEP_MS = 15_000;
 
@@ -165,14 +174,16 @@ describe(
       await page.keyboard.type('e');
       await page.keyboard.press('Escape');
       await page.keyboard.press('Enter');
-      await page.waitForFunction("document.querySelector('#summary')?.textContent?.includes('hoodie')");
+      await page.waitForFunction(() => document.querySelector('#summary')?.textContent?.includes('hoodie'));
       await settled();
       assert.equal(await total(), (await api('q=hoodie')).total);
       const marks = await page.$$eval('#results .title mark', (nodes) => nodes.map((n) => n.textContent));
       assert.ok(marks.length > 0 && marks.every((text) => /hoodie/i.test(text ?? '')), String(marks));
       // The first photos have loaded (naturalWidth is 0 for a broken or pending image).
-      await page.waitForFunction(
-        "[...document.querySelectorAll('#results img')].slice(0, 4).every((img) => img.naturalWidth > 0)",
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll('#results img'))
+          .slice(0, 4)
+          .every((img) => img.naturalWidth > 0),
       );
       assert.ok((await page.$$('#results .rating')).length > 0);
       await screenshot('hoodie');
