@@ -133,12 +133,20 @@ function queryHeadMatches(
   return { inHead, inTitle };
 }
 
-/** The title proximity features (rank/title-proximity.ts) of every candidate, one row per candidate. */
-function titleProximityColumns(query: RankingQuery, titles: ReadonlyArray<string | undefined>): Float32Array {
+/**
+ * The title proximity features (rank/title-proximity.ts) of every candidate, one row per candidate. The
+ * titles are read from the store only when the query has words they could place (not for Chinese queries).
+ */
+async function titleProximityColumns(
+  sources: RankingSources,
+  query: RankingQuery,
+  docIds: Int32Array,
+): Promise<Float32Array> {
   const width = TITLE_PROXIMITY_FEATURES.length;
-  const out = new Float32Array(titles.length * width).fill(-1);
+  const out = new Float32Array(docIds.length * width).fill(-1);
   const words = proximityQueryWords(query.tokens);
-  if (words.length === 0) return out;
+  if (words.length === 0 || docIds.length === 0) return out;
+  const titles = await sources.titlesOf(docIds);
   titles.forEach((title, i) => {
     if (title !== undefined) titleProximity(words, analyze(title), out, i * width);
   });
@@ -209,7 +217,7 @@ export async function candidateFeatures(
   associations?: TermAssociations,
 ): Promise<Float32Array> {
   const C = docIds.length;
-  const titles = await sources.titlesOf(docIds);
+  const titleProximity = await titleProximityColumns(sources, query, docIds);
   const lexicalScores = new Float32Array(C);
   if (query.lexical) {
     const slot = new Map<number, number>();
@@ -254,7 +262,7 @@ export async function candidateFeatures(
     recency,
     trigramOverlap: trigramOverlap(sources.index, query.tokens, docIds),
     queryHead: queryHeadMatches(sources, query, docIds),
-    titleProximity: titleProximityColumns(query, titles),
+    titleProximity,
     associations: associationColumns(sources.index, query, docIds, associations),
     signals: sources.signals?.(query, docIds) ?? {},
     query: {
