@@ -29,7 +29,7 @@ interface Slot {
 }
 
 /** Most items of queued jobs merged into one model call (see `WorkerPool`). */
-export const DEFAULT_MERGE_ITEMS = 8;
+export const DEFAULT_MERGE_ITEMS = 4;
 
 /**
  * Runs model calls on worker threads for models that compute on the calling thread (tfjs/wasm), so the
@@ -39,7 +39,8 @@ export const DEFAULT_MERGE_ITEMS = 8;
  *
  * Jobs that queued while every worker was busy go to the next free worker as one model call, up to
  * `mergeItems` items (a job is never split): concurrent searches each embed one query, and USE-Lite embeds
- * eight queries in about four times the time of one, so under load merging doubles how many it answers.
+ * four queries in about two and a half times the time of one, so under load merging doubles how many it
+ * answers. Larger calls measured slower end to end (each request waits for a longer call).
  * A model call's vectors do not depend on what else it holds (measured identical for USE-Lite).
  */
 export class WorkerPool {
