@@ -634,7 +634,8 @@ interface WorkerTask {
 interface Backend {
   dims: number;
   readonly depth: number;
-  run(items: readonly unknown[]): Promise<Float32Array[]>;
+  /** `query`: a search waits on it (see WorkerPool.run). */
+  run(items: readonly unknown[], options?: { query?: boolean }): Promise<Float32Array[]>;
   close(): Promise<void>;
 }
 
@@ -686,7 +687,7 @@ async function startBackend(task: TextTask | ClipTask, workers: number, queueSiz
     get depth() {
       return pool.depth;
     },
-    run: (items) => pool.run(items),
+    run: (items, options) => pool.run(items, options),
     close: () => pool.close(),
   };
 }
@@ -752,15 +753,21 @@ async function inBatches<T>(
   order: readonly number[],
   batchSize: number,
   backend: Backend,
+  options: { query?: boolean } = {},
 ): Promise<Float32Array[]> {
   const batches: Array<Promise<void>> = [];
   const result = new Array<Float32Array>(items.length);
   for (let start = 0; start < order.length; start += batchSize) {
     const indices = order.slice(start, start + batchSize);
     batches.push(
-      backend.run(indices.map((i) => items[i]!)).then((vectors) => {
-        indices.forEach((index, j) => (result[index] = vectors[j]!));
-      }),
+      backend
+        .run(
+          indices.map((i) => items[i]!),
+          options,
+        )
+        .then((vectors) => {
+          indices.forEach((index, j) => (result[index] = vectors[j]!));
+        }),
     );
   }
   await Promise.all(batches);
@@ -837,7 +844,7 @@ export async function createTransformersTextEmbedder(
       if (texts.length === 0) return [];
       const prefix = kind === 'query' ? queryPrefix : documentPrefix;
       const inputs = texts.map((text) => prefix + text);
-      return inBatches(inputs, byLength(inputs), batchSize, backend);
+      return inBatches(inputs, byLength(inputs), batchSize, backend, { query: kind === 'query' });
     },
     close: () => backend.close(),
   };
@@ -879,7 +886,8 @@ export async function createTransformersImageEmbedder(
       );
     },
     async embedText(texts: readonly string[]): Promise<Float32Array[]> {
-      return inBatches(texts, byLength(texts), batchSize, backend);
+      // Only searches embed text on the image model (text → photo queries).
+      return inBatches(texts, byLength(texts), batchSize, backend, { query: true });
     },
     close: () => backend.close(),
   };

@@ -37,11 +37,19 @@ async function withPool(mergeItems: number, body: (pool: WorkerPool) => Promise<
   }
 }
 
+const query = { query: true };
+
 describe('WorkerPool', () => {
-  it('answers jobs that queued behind a busy worker in one model call, each with its own vectors', async () => {
+  it('answers query jobs that queued behind a busy worker in one model call, each with its own vectors', async () => {
     await withPool(4, async (pool) => {
       const slow = pool.run([-1]);
-      const queued = [pool.run([1]), pool.run([2]), pool.run([3, 4]), pool.run([5]), pool.run([6])];
+      const queued = [
+        pool.run([1], query),
+        pool.run([2], query),
+        pool.run([3, 4], query),
+        pool.run([5], query),
+        pool.run([6], query),
+      ];
       assert.deepEqual(rows(await slow), [[-1, 1]]);
       const [one, two, threeFour, five, six] = (await Promise.all(queued)).map(rows);
       // [1], [2] and [3, 4] fill the first merged call (4 items); [5] would make it 5, so it starts the next.
@@ -59,8 +67,8 @@ describe('WorkerPool', () => {
   it('never splits a job, and a job larger than the merge limit runs alone', async () => {
     await withPool(4, async (pool) => {
       const slow = pool.run([-1]);
-      const big = pool.run([1, 2, 3, 4, 5, 6]);
-      const after = pool.run([7]);
+      const big = pool.run([1, 2, 3, 4, 5, 6], query);
+      const after = pool.run([7], query);
       await slow;
       assert.deepEqual(
         rows(await big).map(([, calls]) => calls),
@@ -70,11 +78,11 @@ describe('WorkerPool', () => {
     });
   });
 
-  it('rejects every job of a failed merged call and keeps serving the next ones', async () => {
+  it('rejects every query job of a failed merged call and keeps serving the next ones', async () => {
     await withPool(8, async (pool) => {
       const slow = pool.run([-1]);
-      const good = pool.run([1]);
-      const bad = pool.run([99]);
+      const good = pool.run([1], query);
+      const bad = pool.run([99], query);
       await slow;
       await assert.rejects(good, { code: 'EMBEDDING_FAILED', message: 'item 99' });
       await assert.rejects(bad, { code: 'EMBEDDING_FAILED' });
@@ -85,9 +93,41 @@ describe('WorkerPool', () => {
   it('with a merge limit of 1 runs every job as its own call', async () => {
     await withPool(1, async (pool) => {
       const slow = pool.run([-1]);
-      const queued = [pool.run([1]), pool.run([2])];
+      const queued = [pool.run([1], query), pool.run([2], query)];
       await slow;
       assert.deepEqual((await Promise.all(queued)).map(rows), [[[1, 1]], [[2, 1]]]);
+    });
+  });
+
+  it('serves query jobs before queued bulk jobs, and never merges bulk jobs', async () => {
+    await withPool(8, async (pool) => {
+      const order: string[] = [];
+      const track = (name: string, job: Promise<Float32Array[]>): Promise<number[][]> =>
+        job.then((vectors) => {
+          order.push(name);
+          return rows(vectors);
+        });
+      const slow = track('slow', pool.run([-1]));
+      const bulk = [track('bulk 1', pool.run([1])), track('bulk 2', pool.run([2]))];
+      const searches = [track('query 3', pool.run([3], query)), track('query 4', pool.run([4], query))];
+      const [one, two] = await Promise.all(bulk);
+      const [three, four] = await Promise.all(searches);
+      await slow;
+      assert.deepEqual(order, ['slow', 'query 3', 'query 4', 'bulk 1', 'bulk 2']);
+      // The two queries shared a call; each bulk job had its own.
+      assert.deepEqual([three, four], [[[3, 2]], [[4, 2]]]);
+      assert.deepEqual([one, two], [[[1, 1]], [[2, 1]]]);
+    });
+  });
+
+  it('a failed bulk job fails alone', async () => {
+    await withPool(8, async (pool) => {
+      const slow = pool.run([-1]);
+      const bad = pool.run([99]);
+      const good = pool.run([1]);
+      await slow;
+      await assert.rejects(bad, { code: 'EMBEDDING_FAILED' });
+      assert.deepEqual(rows(await good), [[1, 1]]);
     });
   });
 });

@@ -13,6 +13,8 @@ export type PoolHello =
 interface Job {
   id: number;
   items: readonly unknown[];
+  /** A search waits on it: served before bulk jobs, and mergeable with other such jobs. */
+  query: boolean;
   resolve: (vectors: Float32Array[]) => void;
   reject: (error: unknown) => void;
 }
@@ -37,9 +39,9 @@ export const DEFAULT_MERGE_ITEMS = 4;
  * served. The queue is bounded in items: `run` waits while `capacity` items are already waiting, so a
  * fast producer (a bulk ingest) slows down instead of queueing without limit.
  *
- * Jobs that queued while every worker was busy go to the next free worker as one model call, up to
- * `mergeItems` items (a job is never split): concurrent searches each embed one query, and USE-Lite embeds
- * four queries in about two and a half times the time of one, so under load merging doubles how many it
+ * Query jobs (a search waits on them) go ahead of bulk ones, and those that queued while every worker was
+ * busy go to the next free worker as one model call, up to `mergeItems` items (a job is never split):
+ * concurrent searches each embed one query, and USE-Lite embeds four queries in about two and a half times the time of one, so under load merging doubles how many it
  * answers. Larger calls measured slower end to end (each request waits for a longer call).
  * A model call's vectors do not depend on what else it holds (measured identical for USE-Lite).
  */
@@ -109,15 +111,33 @@ export class WorkerPool {
     });
   }
 
-  async run(items: readonly unknown[]): Promise<Float32Array[]> {
+  /**
+   * Runs one job. `query: true` marks a job a search is waiting for: it goes ahead of every queued bulk job
+   * (after the queries already waiting), does not wait for queue space (a search brings a handful of
+   * items), and may share a model call with other query jobs. Bulk jobs are never merged, so one bad input
+   * (an image that does not decode) fails only its own job.
+   */
+  async run(items: readonly unknown[], options: { query?: boolean } = {}): Promise<Float32Array[]> {
     if (items.length === 0) return [];
-    while (!this.closed && this.queuedItems > 0 && this.queuedItems + items.length > this.capacity) {
+    const query = options.query === true;
+    while (
+      !query &&
+      !this.closed &&
+      this.queuedItems > 0 &&
+      this.queuedItems + items.length > this.capacity
+    ) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
     }
     if (this.failure) throw this.failure;
     if (this.closed) throw new SoukError('ENGINE_CLOSED', 'the embedder is closed');
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, items, resolve, reject });
+      const job: Job = { id: this.nextId++, items, query, resolve, reject };
+      if (query) {
+        const firstBulk = this.queue.findIndex((queued) => !queued.query);
+        this.queue.splice(firstBulk < 0 ? this.queue.length : firstBulk, 0, job);
+      } else {
+        this.queue.push(job);
+      }
       this.queuedItems += items.length;
       this.dispatch();
     });
@@ -128,7 +148,11 @@ export class WorkerPool {
       if (slot.busy || this.queue.length === 0) continue;
       const jobs = [this.queue.shift()!];
       let count = jobs[0]!.items.length;
-      while (this.queue.length > 0 && count + this.queue[0]!.items.length <= this.mergeItems) {
+      while (
+        jobs[0]!.query &&
+        this.queue[0]?.query === true &&
+        count + this.queue[0].items.length <= this.mergeItems
+      ) {
         const next = this.queue.shift()!;
         jobs.push(next);
         count += next.items.length;
