@@ -31,19 +31,20 @@ interface Slot {
 }
 
 /** Most items of queued jobs merged into one model call (see `WorkerPool`). */
-export const DEFAULT_MERGE_ITEMS = 4;
+const DEFAULT_MERGE_ITEMS = 4;
 
 /**
  * Runs model calls on worker threads for models that compute on the calling thread (tfjs/wasm), so the
- * event loop keeps answering while products are embedded. Jobs go to idle workers first come, first
- * served. The queue is bounded in items: `run` waits while `capacity` items are already waiting, so a
- * fast producer (a bulk ingest) slows down instead of queueing without limit.
+ * event loop keeps answering while products are embedded. Jobs go to idle workers in queue order; the queue
+ * is bounded in items: a bulk `run` waits while `capacity` items are already waiting, so a fast producer (a
+ * bulk ingest) slows down instead of queueing without limit.
  *
  * Query jobs (a search waits on them) go ahead of bulk ones, and those that queued while every worker was
  * busy go to the next free worker as one model call, up to `mergeItems` items (a job is never split):
- * concurrent searches each embed one query, and USE-Lite embeds four queries in about two and a half times the time of one, so under load merging doubles how many it
- * answers. Larger calls measured slower end to end (each request waits for a longer call).
- * A model call's vectors do not depend on what else it holds (measured identical for USE-Lite).
+ * concurrent searches each embed one query, and USE-Lite embeds four queries in about two and a half times
+ * the time of one, so under load merging doubles how many it answers. Larger calls measured slower end to
+ * end (each request waits for a longer call). A model call's vectors do not depend on what else it holds
+ * (measured identical for USE-Lite).
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
