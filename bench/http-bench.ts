@@ -20,6 +20,7 @@ import type { SoukConfig } from '../src/config.ts';
 import { createEngine } from '../src/engine.ts';
 import { spawn } from 'node:child_process';
 import { DATASETS_DIR } from './relevance.ts';
+import { percentile } from '../src/util/percentile.ts';
 
 const progress = (message: string): void => {
   process.stderr.write(`[http-bench] ${message}\n`);
@@ -35,10 +36,6 @@ const ONLY = arg('only', '');
 
 const ROOT = resolve(import.meta.dirname, '..');
 const NO_IMAGES = { image: { provider: 'none' as const } };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 interface Served {
   port: number;

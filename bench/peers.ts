@@ -50,6 +50,7 @@ import { mean, ndcgAt } from '../src/eval/metrics.ts';
 import { readQrels, readQueries } from '../src/eval/judgment-files.ts';
 import type { Product } from '../src/types.ts';
 import { DEFAULT_SCALE_SEED, ensureScaleSet, HOMEDEPOT_PRODUCTS } from './scale-set.ts';
+import { percentile } from '../src/util/percentile.ts';
 
 const HOMEDEPOT_DIR = resolve(import.meta.dirname, '../../shared/datasets/homedepot');
 /** Each engine's last result per size (git-ignored), for `--reuse`. */
@@ -137,10 +138,6 @@ type Message =
 const progress = (message: string): void => {
   process.stderr.write(`[peers] ${message}\n`);
 };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // The shared embedding

@@ -16,16 +16,13 @@ import { createEngine } from '../src/engine.ts';
 import type { Engine } from '../src/engine-api.ts';
 import { startPostgres } from '../test/helpers/postgres-server.ts';
 import { DATASETS_DIR } from './relevance.ts';
+import { percentile } from '../src/util/percentile.ts';
 
 const quick = process.argv.includes('--quick');
 const WRITES = quick ? 100 : 500;
 const progress = (message: string): void => {
   process.stderr.write(`[replicas] ${message}\n`);
 };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 async function visibleWithin(engine: Engine, q: string, timeoutMs = 10_000): Promise<number> {
   const started = performance.now();

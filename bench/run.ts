@@ -8,14 +8,11 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createEngine } from '../src/engine.ts';
 import { DATASETS_DIR, measureRelevance } from './relevance.ts';
+import { percentile } from '../src/util/percentile.ts';
 
 const progress = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
 };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 async function ingestAndQuery(mode: 'memory' | 'sqlite') {
   const file = join(DATASETS_DIR, 'homedepot/products.jsonl');

@@ -39,6 +39,7 @@ import { resolveConfig } from '../src/config.ts';
 import { DEFAULT_SCALE_SEED, HOMEDEPOT_QUERIES, SCALE_CACHE_DIR, writeScaleSet } from './scale-set.ts';
 import type { Engine } from '../src/engine-api.ts';
 import type { SearchMode } from '../src/types.ts';
+import { percentile } from '../src/util/percentile.ts';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const RESULTS_DIR = resolve(import.meta.dirname, 'results');
@@ -87,10 +88,6 @@ const mb = (bytes: number): number => bytes / 1024 / 1024;
 function memory(): { rssMb: number; heapMb: number; externalMb: number } {
   const usage = process.memoryUsage();
   return { rssMb: mb(usage.rss), heapMb: mb(usage.heapUsed), externalMb: mb(usage.external) };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 function readQueries(): string[] {

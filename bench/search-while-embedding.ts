@@ -11,7 +11,9 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../src/engine.ts';
+import { readQueries } from '../src/eval/judgment-files.ts';
 import type { Product } from '../src/types.ts';
+import { percentile } from '../src/util/percentile.ts';
 import { DATASETS_DIR } from './relevance.ts';
 
 const { values: args } = parseArgs({
@@ -29,11 +31,10 @@ const products = readFileSync(file, 'utf8')
   .filter((line) => line.trim() !== '')
   .slice(0, Number(args.products))
   .map((line) => JSON.parse(line) as Product);
-const queries = readFileSync(join(DATASETS_DIR, 'homedepot/queries.tsv'), 'utf8')
-  .trim()
-  .split('\n')
-  .map((line) => line.split('\t')[1] ?? '')
-  .slice(0, Number(args.queries) * 2);
+const queries = [...readQueries(join(DATASETS_DIR, 'homedepot/queries.tsv')).values()].slice(
+  0,
+  Number(args.queries) * 2,
+);
 
 const engine = await createEngine({
   dataDir: null,
@@ -50,8 +51,7 @@ try {
       times.push(performance.now() - started);
     }
     times.sort((a, b) => a - b);
-    const at = (p: number): number => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
-    return { p50: at(0.5), p90: at(0.9), max: times[times.length - 1]! };
+    return { p50: percentile(times, 50), p90: percentile(times, 90), max: times[times.length - 1]! };
   };
   progress('idle');
   const idle = await measure(0);

@@ -15,16 +15,13 @@ import type { SearchMode } from '../src/types.ts';
 import { formatImageRecall, LUMA_DIR, loadLumaPhotoSets, measureLumaImageRecall } from './image-recall.ts';
 import { DATASETS_DIR } from './relevance.ts';
 import { formatVectorBench, runVectorBench } from './vector-bench.ts';
+import { percentile } from '../src/util/percentile.ts';
 
 const quick = process.argv.includes('--quick');
 const progress = (message: string): void => {
   process.stderr.write(`[semantic-bench] ${message}\n`);
 };
 const f = (n: number, digits = 2): string => n.toFixed(digits);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 async function embeddingThroughput(): Promise<string> {
   const titles = readFileSync(join(DATASETS_DIR, 'homedepot/products.jsonl'), 'utf8')

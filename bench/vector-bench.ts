@@ -26,6 +26,7 @@ import { deserializeVectorIndex } from '../src/vector/create-vector-index.ts';
 import { ExactIndex, type VectorStorage } from '../src/vector/exact-index.ts';
 import { HnswIndex, type GraphQuantization, type HnswIndexOptions } from '../src/vector/hnsw-index.ts';
 import type { VectorHit, VectorIndex } from '../src/vector/vector-index.ts';
+import { percentile } from '../src/util/percentile.ts';
 
 export interface VectorBenchCase {
   n: number;
@@ -137,10 +138,6 @@ function filterTable(n: number, share: number): Uint8Array {
   for (let key = 0; key < n; key++)
     pass[key] = (Math.imul(key + 7, 0x9e3779b1) >>> 0) % 10_000 < threshold ? 1 : 0;
   return pass;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 function truthFile(c: VectorBenchCase): string {

@@ -2,6 +2,7 @@ import type { Engine } from '../engine-api.ts';
 import type { SearchMode, SearchRequest } from '../types.ts';
 import { f1At, mean, ndcgAt, precisionAt, recallAt, reciprocalRankAt, relevantCount } from './metrics.ts';
 import { pairedRandomizationTest, type PairedTestOptions } from './significance.ts';
+import { percentile } from '../util/percentile.ts';
 
 export interface EvaluationOptions {
   /** Grade from which a product counts as relevant for recall, precision, F1 and MRR. Default 1. */
@@ -57,11 +58,6 @@ export interface EvaluationRun {
   judgmentsWithoutQuery: number;
   /** Evaluated queries with no judged product at the relevant grade (they score 0 on every metric). */
   withoutRelevant: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const round = (value: number): number => Math.round(value * 10000) / 10000;
